@@ -1,0 +1,199 @@
+"""A zoo config: dataclasses with the defaults, strict YAML on top, flags on top of that.
+
+A recipe (``zoo_configs/<family>/<preset>.yaml``) only overrides defaults. Unknown
+keys and wrong types are errors that name the key and list what is valid.
+Network and family arguments are checked against the constructor of the class
+the registry names, so a new network or family needs no config code of its own.
+"""
+
+import dataclasses
+import inspect
+import typing
+
+import yaml
+
+from ganzoo.registry import FAMILIES, NETWORKS
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used; the message says which key and what is valid."""
+
+
+@dataclasses.dataclass
+class DataConfig:
+    name: str = "digits"
+    resolution: int = 32
+    batch_size: int = 64
+    data_dir: typing.Optional[str] = None
+    split: str = "train"
+    shuffle_buffer: int = 2048
+
+
+@dataclasses.dataclass
+class NetworkConfig:
+    arch: str = "dcgan"
+    args: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    steps: int = 2000
+    steps_per_epoch: int = 250
+    g_lr: float = 2e-4
+    d_lr: float = 2e-4
+    optimizer: str = "adam"
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    seed: int = 0
+    precision: str = "float32"
+    strategy: str = "default"
+    checkpoint_every: int = 250
+    keep_checkpoints: int = 3
+    sample_grid: int = 64
+
+
+@dataclasses.dataclass
+class GanConfig:
+    family: str = "dcgan"
+    latent_dim: int = 64
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    generator: NetworkConfig = dataclasses.field(default_factory=NetworkConfig)
+    discriminator: NetworkConfig = dataclasses.field(default_factory=NetworkConfig)
+    family_args: dict = dataclasses.field(default_factory=dict)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    def to_yaml(self):
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+OPTIMIZERS = ("adam", "rmsprop", "adamw", "sgd")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+STRATEGIES = ("default", "mirrored", "multi_worker")
+
+
+def _check_type(value, annotation, where):
+    if annotation is typing.Any:
+        return value
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union:
+        if value is None:
+            return value
+        annotation = [a for a in typing.get_args(annotation) if a is not type(None)][0]
+    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if annotation in (list, tuple) and isinstance(value, (list, tuple)):
+        return annotation(value)
+    if not isinstance(value, annotation) or (annotation is int and isinstance(value, bool)):
+        raise ConfigError(
+            f"{where} must be {annotation.__name__}, got {type(value).__name__} {value!r}."
+        )
+    return value
+
+
+def _fill_dataclass(cls, values, where):
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where} must be a mapping, got {type(values).__name__}.")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"Unknown key '{where}.{unknown[0]}'. Valid keys: {', '.join(fields)}."
+        )
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for name, value in values.items():
+        if dataclasses.is_dataclass(hints[name]):
+            kwargs[name] = _fill_dataclass(hints[name], value, f"{where}.{name}")
+        else:
+            kwargs[name] = _check_type(value, hints[name], f"{where}.{name}")
+    return cls(**kwargs)
+
+
+def constructor_defaults(cls, skip=()):
+    """{argument: default} of ``cls.__init__``'s keyword arguments, walking up the MRO."""
+    defaults = {}
+    for klass in reversed(cls.__mro__):
+        if "__init__" not in vars(klass) or klass.__module__.startswith(("keras", "builtins")):
+            continue
+        for name, param in inspect.signature(klass.__init__).parameters.items():
+            if param.default is not inspect.Parameter.empty and name not in skip:
+                defaults[name] = param.default
+    return defaults
+
+
+def check_kwargs(cls, values, where, skip=()):
+    """Validates ``values`` against the keyword arguments ``cls`` accepts."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where} must be a mapping, got {type(values).__name__}.")
+    defaults = constructor_defaults(cls, skip)
+    checked = {}
+    for name, value in values.items():
+        if name not in defaults:
+            raise ConfigError(
+                f"Unknown key '{where}.{name}' for {cls.__name__}. "
+                f"Valid keys: {', '.join(sorted(defaults)) or '(none)'}."
+            )
+        default = defaults[name]
+        if default is None or value is None:
+            checked[name] = value
+        else:
+            kind = type(default)
+            checked[name] = _check_type(value, kind, f"{where}.{name}")
+    return checked
+
+
+def _choice(value, choices, where):
+    if value not in choices:
+        raise ConfigError(f"{where} must be one of {', '.join(choices)}; got '{value}'.")
+
+
+def validate(config):
+    """Checks names against the registry and arguments against constructors."""
+    family_cls = FAMILIES.get(config.family)
+    for role in ("generator", "discriminator"):
+        net = getattr(config, role)
+        network_cls = NETWORKS.get(f"{net.arch}_{role}")
+        net.args = check_kwargs(network_cls, net.args, f"{role}.args", network_cls.data_args)
+    config.family_args = check_kwargs(
+        family_cls, config.family_args, "family_args", family_cls.base_args
+    )
+    _choice(config.train.optimizer, OPTIMIZERS, "train.optimizer")
+    _choice(config.train.precision, PRECISIONS, "train.precision")
+    _choice(config.train.strategy, STRATEGIES, "train.strategy")
+    for key in ("steps", "steps_per_epoch", "checkpoint_every", "keep_checkpoints"):
+        if getattr(config.train, key) < 1:
+            raise ConfigError(f"train.{key} must be >= 1.")
+    if config.data.batch_size < 1 or config.latent_dim < 1:
+        raise ConfigError("data.batch_size and latent_dim must be >= 1.")
+    return config
+
+
+def from_dict(values, where="config"):
+    return validate(_fill_dataclass(GanConfig, values or {}, where))
+
+
+def load_yaml(path):
+    """Strictly loads one recipe; a YAML syntax error names the file."""
+    try:
+        with open(path) as f:
+            values = yaml.safe_load(f)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path} is not valid YAML: {e}") from None
+    except FileNotFoundError:
+        raise ConfigError(f"Config file {path} does not exist.") from None
+    return from_dict(values, where=path)
+
+
+def override(config, dotted):
+    """Applies {"train.steps": 10, "data.name": "ring"}; validated like the YAML."""
+    values = config.to_dict()
+    for key, value in dotted.items():
+        node = values
+        *parents, leaf = key.split(".")
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = value
+    return from_dict(values)

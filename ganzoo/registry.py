@@ -1,0 +1,96 @@
+"""The one registry of ganzoo: families, networks, datasets, metrics and presets.
+
+Registration is explicit: a module decorates its class or builder with
+``@register_family("wgan_gp")`` (or ``register_network`` ...), and
+``ganzoo/__init__.py`` imports every such module from one list. Looking up an
+unknown name raises a ``ValueError`` that lists the valid choices.
+"""
+
+import difflib
+import os
+
+
+class Registry:
+    """A name -> object mapping with errors that tell the user what exists."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self._entries = {}
+
+    def register(self, name):
+        def decorator(obj):
+            if name in self._entries:
+                raise ValueError(f"{self.kind} '{name}' is registered twice.")
+            self._entries[name] = obj
+            obj.registered_name = name
+            return obj
+
+        return decorator
+
+    def get(self, name):
+        if name not in self._entries:
+            raise ValueError(self.unknown_message(name))
+        return self._entries[name]
+
+    def unknown_message(self, name):
+        hint = difflib.get_close_matches(str(name), self.names(), n=1)
+        did_you_mean = f" Did you mean '{hint[0]}'?" if hint else ""
+        return (
+            f"Unknown {self.kind} '{name}'.{did_you_mean} "
+            f"Valid choices: {', '.join(self.names())}."
+        )
+
+    def names(self):
+        return sorted(self._entries)
+
+    def __contains__(self, name):
+        return name in self._entries
+
+
+FAMILIES = Registry("family")
+NETWORKS = Registry("network")
+DATASETS = Registry("dataset")
+METRICS = Registry("metric")
+
+register_family = FAMILIES.register
+register_network = NETWORKS.register
+register_dataset = DATASETS.register
+register_metric = METRICS.register
+
+
+
+def _zoo_config_dir():
+    """zoo_configs/ beside the package in a checkout, inside it after ``pip install .``."""
+    package_dir = os.path.dirname(os.path.abspath(__file__))
+    checkout = os.path.join(os.path.dirname(package_dir), "zoo_configs")
+    if os.path.isdir(checkout):
+        return checkout
+    return os.path.join(package_dir, "zoo_configs")
+
+
+ZOO_CONFIG_DIR = _zoo_config_dir()
+
+
+def zoo_configs():
+    """Returns {preset name: YAML path} for every recipe under zoo_configs/<family>/."""
+    found = {}
+    for family in sorted(os.listdir(ZOO_CONFIG_DIR)):
+        folder = os.path.join(ZOO_CONFIG_DIR, family)
+        if not os.path.isdir(folder):
+            continue
+        for filename in sorted(os.listdir(folder)):
+            if filename.endswith(".yaml"):
+                found[filename[: -len(".yaml")]] = os.path.join(folder, filename)
+    return found
+
+
+def zoo_config_path(name):
+    """Path of the zoo recipe called ``name``; a clear error when there is none."""
+    configs = zoo_configs()
+    if name not in configs:
+        hint = difflib.get_close_matches(name, list(configs), n=1)
+        did_you_mean = f" Did you mean '{hint[0]}'?" if hint else ""
+        raise ValueError(
+            f"Unknown preset '{name}'.{did_you_mean} Valid choices: {', '.join(configs)}."
+        )
+    return configs[name]
