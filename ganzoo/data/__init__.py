@@ -1,0 +1,61 @@
+"""tf.data pipelines keyed by dataset name.
+
+``load_dataset(config, global_batch_size)`` resolves ``config.name``: "folder:PATH" is an
+image folder (folder.py), a name registered with ``register_dataset`` is that builder
+(digits.py, toy2d.py), any other tensorflow-datasets name goes through tfds_source.py.
+Each returns an unbatched dataset plus a DatasetInfo; batching lives only here.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from ganzoo.data import digits, folder, toy2d  # noqa: F401  (registers digits, ring, grid)
+from ganzoo.data.base import DatasetError, DatasetInfo
+from ganzoo.registry import DATASETS
+
+__all__ = ["DatasetError", "DatasetInfo", "dataset_names", "load_dataset"]
+
+FOLDER_PREFIX = "folder:"
+CACHE_LIMIT_BYTES = 1 << 30  # datasets whose float32 examples fit in 1 GiB are cached in memory
+
+
+def dataset_names():
+    """What ``ganzoo list`` shows: registered names, then the two open-ended forms."""
+    return DATASETS.names() + [f"{FOLDER_PREFIX}PATH", "<any tfds name>"]
+
+
+def _build(config, seed):
+    name = config.name
+    if name.startswith(FOLDER_PREFIX):
+        return folder.build(config, name[len(FOLDER_PREFIX):])
+    if name in DATASETS:
+        return DATASETS.get(name)(config)
+    from ganzoo.data import tfds_source  # imports tensorflow_datasets only when needed
+
+    if tfds_source.is_tfds_name(name):
+        return tfds_source.build(config, seed)
+    raise DatasetError(
+        f"{DATASETS.unknown_message(name)} Any tensorflow-datasets name (mnist, cifar10, "
+        f"celeb_a ...) or {FOLDER_PREFIX}PATH also works."
+    )
+
+
+def load_dataset(config, global_batch_size, seed=0, repeat=True):
+    """(batched tf.data.Dataset, DatasetInfo) for ``config`` (a ganzoo.config.DataConfig).
+
+    Elements are ``(x, y)`` for labeled data (y int32 [B]) and ``x`` otherwise; x is
+    float32, images NHWC in [-1, 1]. Seeded shuffle, optional repeat, full batches only.
+    """
+    dataset, info = _build(config, seed)
+    if not repeat and info.num_examples is not None and info.num_examples < global_batch_size:
+        raise DatasetError(
+            f"{info.name} has {info.num_examples} examples, fewer than the global batch size "
+            f"{global_batch_size}; lower data.batch_size."
+        )
+    if info.num_examples and info.num_examples * np.prod(info.shape) * 4 <= CACHE_LIMIT_BYTES:
+        dataset = dataset.cache()
+    dataset = dataset.shuffle(config.shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
+    dataset = dataset.batch(global_batch_size, drop_remainder=True)
+    return dataset.prefetch(tf.data.AUTOTUNE), info

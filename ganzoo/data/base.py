@@ -1,0 +1,34 @@
+"""What every dataset module shares: DatasetInfo, DatasetError and the image preprocessing."""
+
+import dataclasses
+import typing
+
+import tensorflow as tf
+
+
+class DatasetError(ValueError):
+    """A dataset that cannot be loaded; the one-line message says what to do."""
+
+
+@dataclasses.dataclass
+class DatasetInfo:
+    name: str
+    shape: tuple  # per example: (H, W, C) for images, (2,) for 2-D toy data
+    num_classes: int  # 0 = unlabeled
+    num_examples: typing.Optional[int]
+
+
+def square_resize(images, resolution, max_value=255.0):
+    """Center-crops [..., H, W, C] images to a square, resizes, maps [0, max_value] to [-1, 1].
+
+    Bilinear with ``antialias=True`` (a triangle filter when shrinking, see
+    ``tf.image.resize``), so the output stays inside the input's range.
+    """
+    images = tf.cast(images, tf.float32)
+    height, width = tf.shape(images)[-3], tf.shape(images)[-2]
+    side = tf.minimum(height, width)
+    images = tf.image.crop_to_bounding_box(
+        images, (height - side) // 2, (width - side) // 2, side, side
+    )
+    images = tf.image.resize(images, [resolution, resolution], antialias=True)
+    return tf.clip_by_value(images * (2.0 / max_value) - 1.0, -1.0, 1.0)

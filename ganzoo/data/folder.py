@@ -1,0 +1,103 @@
+"""``folder:PATH``: the images in a folder, read with Pillow.
+
+Images directly in PATH are unlabeled; class subfolders PATH/<class>/* are labeled, one
+class per subfolder in alphabetical order (the layout of Keras'
+``image_dataset_from_directory``; images beside the subfolders are then ignored).
+All images must share one size; they are center-cropped to a square and resized.
+RGB, or 1 channel when every image is grayscale. GIFs give their first frame.
+"""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from ganzoo.data.base import DatasetError, DatasetInfo, square_resize
+
+EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+GRAY_MODES = ("1", "L", "LA")
+
+
+def _visible(folder):
+    return sorted(n for n in os.listdir(folder) if not n.startswith("."))
+
+
+def _images_in(folder):
+    return [
+        os.path.join(folder, n)
+        for n in _visible(folder)
+        if n.lower().endswith(EXTENSIONS) and os.path.isfile(os.path.join(folder, n))
+    ]
+
+
+def _is_gray(image):
+    """Grayscale modes, and palette images (GIF) whose palette holds only grays."""
+    if image.mode == "P":
+        palette = np.reshape(image.getpalette() or [], (-1, 3))
+        return bool(np.all(palette == palette[:, :1]))
+    return image.mode in GRAY_MODES
+
+
+def _scan(files, root):
+    """(width, height) shared by all ``files`` and whether all are grayscale."""
+    first = sizes = None
+    gray = True
+    for path in files:
+        try:
+            with Image.open(path) as image:
+                size, is_gray = image.size, _is_gray(image)
+                image.verify()  # checks the whole file where the format allows (PNG CRCs)
+        except Exception as e:  # Pillow raises many types for a bad file
+            raise DatasetError(
+                f"{path} is not a readable image ({type(e).__name__}); delete or re-save it."
+            ) from None
+        if sizes is None:
+            first, sizes = path, size
+        elif size != sizes:
+            raise DatasetError(
+                f"In {root}: {os.path.relpath(first, root)} is {sizes[0]}x{sizes[1]} but "
+                f"{os.path.relpath(path, root)} is {size[0]}x{size[1]}; "
+                "ganzoo needs one size per folder: resize them first."
+            )
+        gray = gray and is_gray
+    return sizes, gray
+
+
+def build(config, path):
+    """(unbatched dataset of x or (x, y), DatasetInfo) for the images under ``path``."""
+    if not os.path.isdir(path):
+        raise DatasetError(f"Image folder {path} does not exist; check the path in folder:PATH.")
+    classes = [n for n in _visible(path) if os.path.isdir(os.path.join(path, n))]
+    if classes:
+        per_class = [_images_in(os.path.join(path, c)) for c in classes]
+        files = [f for class_files in per_class for f in class_files]
+        labels = np.concatenate([np.full(len(f), i, np.int32) for i, f in enumerate(per_class)])
+    else:
+        files, labels = _images_in(path), None
+    if not files:
+        raise DatasetError(
+            f"No images in {path}: ganzoo reads {', '.join(EXTENSIONS)} files directly in "
+            "it (unlabeled) or in class subfolders PATH/<class>/ (labeled)."
+        )
+    (width, height), gray = _scan(files, path)
+    mode, channels = ("L", 1) if gray else ("RGB", 3)
+
+    def decode(filename):
+        with Image.open(filename.decode()) as image:
+            return np.asarray(image.convert(mode), np.uint8).reshape(height, width, channels)
+
+    def load(filename):
+        image = tf.numpy_function(decode, [filename], tf.uint8)
+        image.set_shape([height, width, channels])
+        return square_resize(image, config.resolution)
+
+    images = tf.data.Dataset.from_tensor_slices(files).map(
+        load, num_parallel_calls=tf.data.AUTOTUNE
+    )
+    shape = (config.resolution, config.resolution, channels)
+    name = f"folder:{path}"
+    if labels is None:
+        return images, DatasetInfo(name, shape, 0, len(files))
+    dataset = tf.data.Dataset.zip(images, tf.data.Dataset.from_tensor_slices(labels))
+    return dataset, DatasetInfo(name, shape, len(classes), len(files))
