@@ -1,0 +1,35 @@
+"""GAN metrics: FID, KID, IS, precision/recall, and the feature extractors they run on.
+
+Importing this package registers "fid", "kid", "is" and "pr" in ``ganzoo.registry.METRICS``
+and the "inception" and "digits" extractors in ``extractors.EXTRACTORS``.
+"""
+
+from ganzoo.metrics.evaluation import FeatureSet, evaluate, reference_stats
+from ganzoo.metrics.extractors import (
+    DigitsExtractor,
+    FeatureExtractor,
+    InceptionExtractor,
+    get_extractor,
+)
+from ganzoo.metrics.statistics import (
+    FeatureStats,
+    frechet_distance,
+    inception_score,
+    kernel_inception_distance,
+    precision_recall,
+)
+
+__all__ = [
+    "DigitsExtractor",
+    "FeatureExtractor",
+    "FeatureSet",
+    "FeatureStats",
+    "InceptionExtractor",
+    "evaluate",
+    "frechet_distance",
+    "get_extractor",
+    "inception_score",
+    "kernel_inception_distance",
+    "precision_recall",
+    "reference_stats",
+]
