@@ -119,13 +119,14 @@ def constructor_defaults(cls, skip=()):
         if "__init__" not in vars(klass) or klass.__module__.startswith(("keras", "builtins")):
             continue
         for name, param in inspect.signature(klass.__init__).parameters.items():
-            if param.default is not inspect.Parameter.empty and name not in skip:
+            if param.default is not inspect.Parameter.empty and name not in (*skip, "name", "dtype"):
                 defaults[name] = param.default
     return defaults
 
 
-def check_kwargs(cls, values, where, skip=()):
-    """Validates ``values`` against the keyword arguments ``cls`` accepts."""
+def check_kwargs(cls, values, where, skip=(), defaults_first=None):
+    """Validates ``values`` against the keyword arguments ``cls`` accepts and returns
+    them resolved: constructor defaults < ``defaults_first`` < ``values``."""
     if not isinstance(values, dict):
         raise ConfigError(f"{where} must be a mapping, got {type(values).__name__}.")
     defaults = constructor_defaults(cls, skip)
@@ -137,12 +138,14 @@ def check_kwargs(cls, values, where, skip=()):
                 f"Valid keys: {', '.join(sorted(defaults)) or '(none)'}."
             )
         default = defaults[name]
+        if isinstance(default, tuple) and isinstance(value, list):
+            value = tuple(value)
         if default is None or value is None:
             checked[name] = value
         else:
             kind = type(default)
             checked[name] = _check_type(value, kind, f"{where}.{name}")
-    return checked
+    return {**defaults, **(defaults_first or {}), **checked}
 
 
 def _choice(value, choices, where):
@@ -156,7 +159,9 @@ def validate(config):
     for role in ("generator", "discriminator"):
         net = getattr(config, role)
         network_cls = NETWORKS.get(f"{net.arch}_{role}")
-        net.args = check_kwargs(network_cls, net.args, f"{role}.args", network_cls.data_args)
+        family_defaults = getattr(family_cls, f"{role}_defaults", {})
+        net.args = check_kwargs(network_cls, net.args, f"{role}.args", network_cls.data_args,
+                                family_defaults)
     config.family_args = check_kwargs(
         family_cls, config.family_args, "family_args", family_cls.base_args
     )

@@ -1,0 +1,140 @@
+"""The ``ganzoo`` command: list | train | sample.
+
+    ganzoo list [families|datasets|presets|networks]
+    ganzoo train FAMILY_OR_PRESET --dataset NAME [--steps N --batch-size B --lr LR ...]
+    ganzoo sample RUN_DIR --n 64 --out grid.png
+
+Errors a user can fix (unknown names, bad config keys, missing data) print one line
+and exit with status 2; a traceback means a bug in ganzoo.
+"""
+
+import argparse
+import os
+import sys
+
+import yaml
+
+from ganzoo import config as config_lib
+from ganzoo.registry import FAMILIES, NETWORKS, zoo_config_path, zoo_configs
+
+
+def resolve_config(args):
+    """Recipe (a preset name, a family's default preset, or --config FILE) < flags."""
+    if args.config:
+        recipe, config = args.config, config_lib.load_yaml(args.config)
+    else:
+        name = args.target
+        if name in FAMILIES:
+            name = FAMILIES.get(name).default_preset
+        elif name not in zoo_configs():
+            raise ValueError(
+                f"'{args.target}' is neither a family ({', '.join(FAMILIES.names())}) "
+                f"nor a preset ({', '.join(zoo_configs())})."
+            )
+        recipe, config = name, config_lib.load_yaml(zoo_config_path(name))
+    flags = {
+        "data.name": args.dataset, "data.resolution": args.resolution,
+        "data.batch_size": args.batch_size, "data.data_dir": args.data_dir,
+        "train.steps": args.steps, "train.g_lr": args.lr, "train.d_lr": args.lr,
+        "train.precision": args.precision, "train.strategy": args.strategy,
+        "train.seed": args.seed,
+    }
+    for item in args.set or []:
+        key, _, value = item.partition("=")
+        flags[key] = yaml.safe_load(value)
+    config = config_lib.override(config, {k: v for k, v in flags.items() if v is not None})
+    return os.path.splitext(os.path.basename(recipe))[0], config
+
+
+def cmd_train(args):
+    from ganzoo import training
+
+    recipe, config = resolve_config(args)
+    run_dir = args.resume or args.out or os.path.join(
+        "runs", recipe if config.data.name in recipe else f"{recipe}-{config.data.name}")
+    if args.resume and not os.path.isfile(os.path.join(args.resume, "config.yaml")):
+        raise FileNotFoundError(f"--resume {args.resume}: not a ganzoo run directory.")
+    print(f"Training {config.family} on {config.data.name} for {config.train.steps} steps "
+          f"in {run_dir}")
+    training.train(config, run_dir)
+    samples = sorted(os.listdir(os.path.join(run_dir, "samples")))
+    print(f"Done. Samples: {os.path.join(run_dir, 'samples', samples[-1])}")
+
+
+def cmd_sample(args):
+    from ganzoo import images, training
+
+    model = training.load_run(args.run_dir)
+    columns = model.generator.num_classes or None
+    path = images.save_samples(training.sample(model, args.n, args.seed), args.out, columns)
+    print(f"Wrote {path}")
+
+
+def _first_line(family):
+    return sys.modules[family.__module__].__doc__.strip().splitlines()[0]
+
+
+def cmd_list(args):
+    from ganzoo.data import dataset_names
+
+    sections = {
+        "families": lambda: [f"{n:10s} {_first_line(FAMILIES.get(n))}" for n in FAMILIES.names()],
+        "datasets": dataset_names,
+        "presets": lambda: [f"{name:18s} {os.path.relpath(path, os.path.dirname(path) + '/..')}"
+                            for name, path in zoo_configs().items()],
+        "networks": NETWORKS.names,
+    }
+    for section in [args.what] if args.what else sections:
+        print(f"{section}:")
+        for line in sections[section]():
+            print(f"  {line}")
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="ganzoo", description="A GAN model zoo for TF2/Keras 3.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    listing = sub.add_parser("list", help="families, datasets, presets, networks")
+    listing.add_argument("what", nargs="?", choices=["families", "datasets", "presets",
+                                                     "networks"])
+    listing.set_defaults(func=cmd_list)
+
+    train = sub.add_parser("train", help="train a family or a zoo preset")
+    train.add_argument("target", nargs="?", default="dcgan", help="family or preset name")
+    train.add_argument("--dataset", help="digits, ring, grid, folder:PATH or a tfds name")
+    train.add_argument("--config", help="a YAML recipe file instead of a preset")
+    train.add_argument("--steps", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float, help="learning rate of both G and D")
+    train.add_argument("--resolution", type=int)
+    train.add_argument("--data-dir", help="tensorflow-datasets data folder")
+    train.add_argument("--precision", choices=config_lib.PRECISIONS)
+    train.add_argument("--strategy", choices=config_lib.STRATEGIES)
+    train.add_argument("--seed", type=int)
+    train.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="any config key, e.g. --set family_args.gp_weight=5")
+    train.add_argument("--out", help="run directory (default runs/<preset>)")
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue a run")
+    train.set_defaults(func=cmd_train)
+
+    sample = sub.add_parser("sample", help="write a sample grid PNG from a run")
+    sample.add_argument("run_dir")
+    sample.add_argument("--n", type=int, default=64)
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--out", default="samples.png")
+    sample.set_defaults(func=cmd_sample)
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"ganzoo: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""What every GAN family shares, so that a family file holds only its algorithm.
+
+``GAN`` is a ``keras.Model`` whose ``train_step`` runs ``d_steps`` discriminator
+updates (each on its own slice of the real batch) and one generator update, then the
+generator EMA. A family implements ``d_loss(real, labels)`` and ``g_loss(real, labels)``
+with the math of its paper; this class does the tapes, loss scaling for mixed
+precision, replica-correct reduction, EMA and loss tracking.
+
+Convention, everywhere in ganzoo: the discriminator's output is high (D(x) -> 1, or a
+large logit) for REAL data and low for generated data. (The seed text 002 labels real
+as 0; we do not.)
+
+Replicas: losses are per-replica means over the per-replica batch. Keras sums
+gradients across replicas, so each loss is divided by ``num_replicas_in_sync`` before
+differentiation; a global batch gives the same gradients on 1 or N replicas.
+"""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+
+def assign_on_every_replica(targets, sources, fn):
+    """targets[i] <- fn(targets[i], sources[i]) on every replica's copy.
+
+    Mirrored variables cannot be assigned from a replica context, so this goes through
+    ``merge_call`` + ``extended.update``, as Keras' own optimizers do.
+    """
+    pairs = [(t.value, s.value) for t, s in zip(targets, sources)]
+
+    def update(strategy):
+        for target, source in pairs:
+            strategy.extended.update(target, lambda t, s: t.assign(fn(t, s)), args=(source,))
+
+    tf.distribute.get_replica_context().merge_call(update)
+
+
+class GAN(keras.Model):
+    """Base family: generator + discriminator + two optimizers.
+
+    Args:
+        generator: a ``ganzoo.networks.base.Generator``.
+        discriminator: a ``ganzoo.networks.base.Discriminator``.
+        d_steps: discriminator updates per generator update (the seeds' k).
+        ema_decay: decay of the generator's exponential moving average; 0 disables it.
+        seed: seed of the latent-noise ``keras.random.SeedGenerator``.
+    """
+
+    base_args = ("seed",)
+    conditional = False
+    aux_classifier = False
+    log_names = ()
+
+    def __init__(self, generator, discriminator, d_steps=1, ema_decay=0.0, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        if d_steps < 1:
+            raise ValueError(f"d_steps must be >= 1, got {d_steps}.")
+        if self.conditional and not generator.num_classes:
+            raise ValueError(
+                f"{type(self).__name__} is conditional: it needs a labeled dataset "
+                "(digits, a folder with class subfolders, or a tfds dataset with labels)."
+            )
+        self.generator = generator
+        self.discriminator = discriminator
+        self.d_steps = d_steps
+        self.ema_decay = ema_decay
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.ema_generator = None
+        if ema_decay:
+            self.ema_generator = type(generator).from_config(generator.get_config())
+            self.ema_generator.build_for_data()
+            for ema_weight, weight in zip(self.ema_generator.weights, generator.weights):
+                ema_weight.assign(weight)
+        self.trackers = {
+            name: keras.metrics.Mean(name=name)
+            for name in ("d_loss", "g_loss", *self.log_names)
+        }
+        self.built = True
+
+    @property
+    def latent_dim(self):
+        return self.generator.latent_dim
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def compile(self, g_optimizer, d_optimizer, **kwargs):
+        """Sets both optimizers and builds them now, inside the current strategy scope.
+
+        Building here is what lets ``fit`` run under MirroredStrategy and lets a
+        checkpoint restore both optimizers' slots (see DESIGN.md). Under a
+        ``mixed_float16`` policy both are wrapped in ``LossScaleOptimizer``.
+        """
+        super().compile(**kwargs)
+        if keras.mixed_precision.global_policy().name == "mixed_float16":
+            g_optimizer = keras.optimizers.LossScaleOptimizer(g_optimizer)
+            d_optimizer = keras.optimizers.LossScaleOptimizer(d_optimizer)
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+        g_optimizer.build(self.generator.trainable_variables)
+        d_optimizer.build(self.discriminator.trainable_variables)
+
+    # ---- what a family uses in its losses -------------------------------------------
+    def latents(self, batch_size):
+        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+
+    def random_labels_like(self, labels):
+        """Uniform class labels, as many as ``labels`` holds."""
+        return keras.random.randint(ops.shape(labels), 0, self.generator.num_classes,
+                                    seed=self.seed_generator, dtype="int32")
+
+    def fake_like(self, real, labels=None, training=True):
+        """G(z) for as many fresh latents as ``real`` has rows; G([z, labels]) if conditional."""
+        z = self.latents(ops.shape(real)[0])
+        inputs = [z, labels] if self.generator.num_classes else z
+        return self.generator(inputs, training=training)
+
+    def discriminate(self, x, labels=None, training=True):
+        """D(x), or D([x, labels]) for a conditional discriminator."""
+        inputs = [x, labels] if self.discriminator.num_classes else x
+        return self.discriminator(inputs, training=training)
+
+    def log(self, name, value):
+        """Tracks an extra scalar named in ``log_names`` (shown in the progress bar)."""
+        self.trackers[name].update_state(value)
+
+    def d_loss(self, real, labels):
+        raise NotImplementedError
+
+    def g_loss(self, real, labels):
+        raise NotImplementedError
+
+    def after_d_update(self):
+        """Hook run after each discriminator update (WGAN clips weights here)."""
+
+    # ---- the shared training step ----------------------------------------------------
+    def train_step(self, data):
+        real, labels = data if isinstance(data, (tuple, list)) else (data, None)
+        if self.conditional and labels is None:
+            raise ValueError(f"{type(self).__name__} needs labels; the dataset gave none.")
+        reals = ops.split(real, self.d_steps) if self.d_steps > 1 else [real]
+        label_chunks = [None] * self.d_steps
+        if labels is not None and self.d_steps > 1:
+            label_chunks = ops.split(labels, self.d_steps)
+        elif labels is not None:
+            label_chunks = [labels]
+        for chunk, chunk_labels in zip(reals, label_chunks):
+            d_loss = self._update(self.discriminator, self.d_optimizer, self.d_loss,
+                                  chunk, chunk_labels)
+            self.after_d_update()
+        g_loss = self._update(self.generator, self.g_optimizer, self.g_loss,
+                              reals[-1], label_chunks[-1])
+        if self.ema_generator is not None:
+            self._update_ema()
+        self.trackers["d_loss"].update_state(d_loss)
+        self.trackers["g_loss"].update_state(g_loss)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def _update(self, network, optimizer, loss_fn, real, labels):
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        with tf.GradientTape() as tape:
+            loss = loss_fn(real, labels)
+            scaled = optimizer.scale_loss(loss / replicas)
+        grads = tape.gradient(scaled, network.trainable_variables)
+        # Embedding gradients are IndexedSlices whose shapes differ between replicas,
+        # which the cross-replica all-reduce cannot sum: make them dense.
+        grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
+        optimizer.apply(grads, network.trainable_variables)
+        return loss
+
+    def _update_ema(self):
+        decay = self.ema_decay
+        assign_on_every_replica(
+            self.ema_generator.weights, self.generator.weights,
+            lambda ema_weight, weight: decay * ema_weight + (1.0 - decay) * weight)
+
+    def sampling_generator(self):
+        """The generator to sample from: the EMA one when there is one."""
+        return self.ema_generator or self.generator
+
+    def call(self, inputs, training=False):
+        return self.sampling_generator()(inputs, training=training)

@@ -1,0 +1,38 @@
+"""WGAN with gradient penalty (Gulrajani et al. 2017, "Improved Training of
+Wasserstein GANs").
+
+Replaces WGAN's weight clipping with a soft Lipschitz constraint: the critic loss adds
+lambda * E[(||grad f(x_hat)||_2 - 1)^2] at random interpolates x_hat between real and
+fake samples. Paper defaults: lambda = 10, n_critic = 5, Adam(1e-4, 0.0, 0.9), and no
+batch normalization in the critic (use norm "layer" or "none").
+"""
+
+import keras
+from keras import ops
+
+from ganzoo import losses
+from ganzoo.families.base import GAN
+from ganzoo.registry import register_family
+
+
+@register_family("wgan_gp")
+class WGANGP(GAN):
+    default_preset = "wgan_gp_digits"
+    log_names = ("gradient_penalty",)
+
+    def __init__(self, generator, discriminator, d_steps=5, gp_weight=10.0, **kwargs):
+        super().__init__(generator, discriminator, d_steps=d_steps, **kwargs)
+        self.gp_weight = gp_weight
+
+    def d_loss(self, real, labels):
+        fake = self.fake_like(real, labels)
+        alpha_shape = (ops.shape(real)[0],) + (1,) * (len(real.shape) - 1)
+        alpha = keras.random.uniform(alpha_shape, seed=self.seed_generator)
+        penalty = losses.gradient_penalty(lambda x: self.discriminate(x, labels), real, fake, alpha)
+        self.log("gradient_penalty", penalty)
+        return (losses.d_wasserstein(self.discriminate(real, labels),
+                                     self.discriminate(fake, labels))
+                + self.gp_weight * penalty)
+
+    def g_loss(self, real, labels):
+        return losses.g_wasserstein(self.discriminate(self.fake_like(real, labels), labels))

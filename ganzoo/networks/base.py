@@ -1,0 +1,87 @@
+"""What every generator and discriminator shares: config round trip and input unpacking.
+
+A generator is called as ``G(z)`` or, when ``num_classes > 0``, ``G([z, labels])``.
+A discriminator is called as ``D(x)`` or ``D([x, labels])`` and returns realness
+logits [B, 1]; with ``aux_classes > 0`` (ACGAN) it returns ``[logits, class_logits]``.
+"""
+
+import keras
+from keras import ops
+
+from ganzoo.layers import maybe_spectral_norm
+
+
+class Network(keras.Model):
+    """A keras.Model whose constructor arguments are its config.
+
+    ``data_args`` are filled in by the builder from the dataset and the top-level
+    config (latent size, image shape, classes), never from a recipe's ``args``.
+    """
+
+    data_args = ()
+
+    def __init__(self, name=None, dtype=None, **kwargs):
+        super().__init__(name=name, dtype=dtype)
+        self._config_args = kwargs
+
+    def get_config(self):
+        return {**super().get_config(), **self._config_args}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config.pop("trainable", None)
+        return cls(**config)
+
+    def split_inputs(self, inputs):
+        """(main input, labels or None) from ``x`` or ``[x, labels]``."""
+        if isinstance(inputs, (list, tuple)):
+            if len(inputs) != 2:
+                raise ValueError(f"{self.name} expects x or [x, labels], got {len(inputs)} inputs.")
+            return inputs[0], inputs[1]
+        if self.num_classes:
+            raise ValueError(
+                f"{self.name} is conditional on {self.num_classes} classes: call it with "
+                "[inputs, labels]."
+            )
+        return inputs, None
+
+    def concat_labels(self, x, labels, embedding):
+        """Appends a label embedding to x on the last axis (identity when unconditional)."""
+        x = ops.cast(x, self.compute_dtype)
+        if labels is None:
+            return x
+        return ops.concatenate([x, ops.cast(embedding(labels), self.compute_dtype)], axis=-1)
+
+
+class Generator(Network):
+    data_args = ("latent_dim", "data_shape", "num_classes")
+
+    def build_for_data(self):
+        """Creates the variables by one call on zeros."""
+        z = ops.zeros((1, self.latent_dim))
+        self([z, ops.zeros((1,), "int32")] if self.num_classes else z)
+        return self
+
+
+class Discriminator(Network):
+    data_args = ("data_shape", "num_classes", "aux_classes")
+
+    def build_heads(self, spectral_norm):
+        """A float32 realness logit and, for ACGAN, float32 class logits."""
+        self.realness = maybe_spectral_norm(keras.layers.Dense(1, dtype="float32"), spectral_norm)
+        self.classifier = None
+        if self.aux_classes:
+            self.classifier = maybe_spectral_norm(
+                keras.layers.Dense(self.aux_classes, dtype="float32"), spectral_norm
+            )
+
+    def heads(self, features):
+        if self.classifier is None:
+            return self.realness(features)
+        return [self.realness(features), self.classifier(features)]
+
+    def build_for_data(self):
+        x = ops.zeros((1, *self.data_shape))
+        self([x, ops.zeros((1,), "int32")] if self.num_classes else x)
+        return self

@@ -1,0 +1,50 @@
+"""Test set-up: two logical CPUs (for 2-replica MirroredStrategy tests) before TF starts,
+and helpers that build tiny configs."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+tf.config.set_logical_device_configuration(
+    tf.config.list_physical_devices("CPU")[0],
+    [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()],
+)
+
+import ganzoo  # noqa: E402,F401
+from ganzoo import config as config_lib  # noqa: E402
+from ganzoo.registry import FAMILIES  # noqa: E402
+
+TINY_NET = {"dcgan": {"width": 4, "max_width": 8}, "mlp": {"units": 8, "depth": 1}}
+
+
+def tiny_config(family, dataset="digits", arch="dcgan", **overrides):
+    """A config small enough that one step takes well under a second."""
+    values = {
+        "family": family,
+        "latent_dim": 4,
+        "data": {"name": dataset, "resolution": 8, "batch_size": 4},
+        "generator": {"arch": arch, "args": dict(TINY_NET[arch])},
+        "discriminator": {"arch": arch, "args": dict(TINY_NET[arch])},
+        "family_args": {"d_steps": 2} if family in ("wgan", "wgan_gp") else {},
+        "train": {"steps": 2, "steps_per_epoch": 1, "checkpoint_every": 1, "sample_grid": 4},
+    }
+    config = config_lib.from_dict(values)
+    return config_lib.override(config, overrides) if overrides else config
+
+
+@pytest.fixture(params=FAMILIES.names())
+def family_name(request):
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def float32_policy():
+    """Each test starts (and leaves) the global dtype policy at float32."""
+    import keras
+
+    keras.mixed_precision.set_global_policy("float32")
+    yield
+    keras.mixed_precision.set_global_policy("float32")

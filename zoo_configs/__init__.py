@@ -1,0 +1,1 @@
+"""Zoo recipes: one YAML per preset, zoo_configs/<family>/<preset>.yaml."""
