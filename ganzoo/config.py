@@ -50,6 +50,8 @@ class TrainConfig:
     checkpoint_every: int = 250
     keep_checkpoints: int = 3
     sample_grid: int = 64
+    fid_every: int = 0  # FID every N steps, logged to TensorBoard (0 = off)
+    fid_samples: int = 500  # images per side for that FID
 
 
 @dataclasses.dataclass
@@ -171,6 +173,8 @@ def validate(config):
     for key in ("steps", "steps_per_epoch", "checkpoint_every", "keep_checkpoints"):
         if getattr(config.train, key) < 1:
             raise ConfigError(f"train.{key} must be >= 1.")
+    if config.train.fid_every < 0 or config.train.fid_samples < 2:
+        raise ConfigError("train.fid_every must be >= 0 (0 = off) and train.fid_samples >= 2.")
     if config.data.batch_size < 1 or config.latent_dim < 1:
         raise ConfigError("data.batch_size and latent_dim must be >= 1.")
     return config

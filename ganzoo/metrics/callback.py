@@ -1,0 +1,63 @@
+"""FID during training: a Keras callback that scores the sampling generator every N steps.
+
+Enabled by ``train.fid_every`` (0 = off) with ``train.fid_samples`` images per side. The
+extractor is ``report.default_extractor`` of the dataset (digits for digits, else
+InceptionV3, whose weights must be present locally); the real statistics are computed once
+and cached like ``ganzoo eval``'s. Values are printed and logged as the TensorBoard scalar
+``fid`` under ``<run_dir>/logs/fid``.
+"""
+
+import itertools
+import os
+
+import keras
+import tensorflow as tf
+
+from ganzoo.metrics import evaluation, report
+from ganzoo.registry import METRICS
+
+
+class FID(keras.callbacks.Callback):
+    """FID of ``config.train.fid_samples`` generated vs real images every ``fid_every`` steps."""
+
+    def __init__(self, run_dir, config, info, cache_dir=None):
+        super().__init__()
+        if len(info.shape) != 3:
+            raise ValueError(f"train.fid_every needs image data, but {info.name} examples have "
+                             f"shape {info.shape}: set train.fid_every=0.")
+        self.log_dir = os.path.join(run_dir, "logs", "fid")
+        self.data, self.settings = config.data, config.train
+        self.cache_dir = cache_dir or report.default_cache_dir()
+        self.batch_size = min(self.settings.fid_samples, 250)
+
+    def on_train_begin(self, logs=None):
+        # Float32 features whatever the training precision; built where the model lives.
+        policy = keras.mixed_precision.global_policy()
+        keras.mixed_precision.set_global_policy("float32")
+        try:
+            with self.model.distribute_strategy.scope():
+                self.extractor = report.build_extractor(report.default_extractor(self.data.name))
+        finally:
+            keras.mixed_precision.set_global_policy(policy)
+        self.real = evaluation.reference_stats(
+            report.real_batches(self.data, self.data.batch_size, self.settings.seed),
+            self.extractor, self.settings.fid_samples, keep_features=False,
+            cache_dir=self.cache_dir, ref_key=(self.data.name, self.data.split,
+                                               self.data.resolution))
+        self.writer = tf.summary.create_file_writer(self.log_dir)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.model.g_optimizer.iterations.numpy())
+        if step % self.settings.fid_every:
+            return
+        sample_fn = report.sampler(self.model.sampling_generator(), self.settings.seed)
+        generated = (sample_fn(self.batch_size) for _ in itertools.count())
+        fake = evaluation.collect(generated, self.extractor, self.settings.fid_samples)
+        value = METRICS.get("fid")(self.real, fake)["fid"]
+        with self.writer.as_default():
+            tf.summary.scalar("fid", value, step=step)
+        self.writer.flush()
+        print(f"\nstep {step}: fid {value:.4f} ({fake.count} samples, {self.extractor.name})")
+
+    def on_train_end(self, logs=None):
+        self.writer.close()
