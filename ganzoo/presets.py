@@ -1,0 +1,370 @@
+"""The zoo of pretrained presets: ``load_generator``, ``load_preset``, ``save_preset``.
+
+A preset is a folder (or a .tar.gz / .zip archive of one) holding
+    config.json                 networks (registry name + get_config()), family and its
+                                arguments, dataset info and the training recipe
+    generator.weights.h5        weights only; ema_generator.weights.h5 and
+                                discriminator.weights.h5 when present
+    metadata.json               family, dataset, shape, classes, steps, metrics and how they
+                                were measured, sha256 of every other file, license, date
+
+Loading rebuilds the networks in code from config.json and then reads the weights-only
+files: nothing is unpickled or deserialized as code. Every file's sha256 is checked before
+it is read: shipped presets against ``ganzoo/pretrained/index.json``, a downloaded archive
+against the sha256 given with its URL, a local folder against its own metadata.json.
+
+Sources: a shipped name (``ganzoo list presets``), a name added with ``register_preset``,
+a local folder, or a ``file://`` / ``https://`` URL of an archive plus its ``sha256``.
+Downloads are cached under ``~/.ganzoo/`` (``$GANZOO_HOME`` to move it).
+"""
+
+import dataclasses
+import datetime
+import difflib
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+import urllib.parse
+import warnings
+import zipfile
+
+import keras
+
+from ganzoo import config as config_lib
+from ganzoo.build import build_optimizer
+from ganzoo.metrics.extractors import sha256_of
+from ganzoo.registry import FAMILIES, NETWORKS
+
+PRETRAINED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretrained")
+INDEX_FILE = "index.json"
+CONFIG_FILE = "config.json"
+METADATA_FILE = "metadata.json"
+WEIGHT_FILES = {
+    "generator": "generator.weights.h5",
+    "ema_generator": "ema_generator.weights.h5",
+    "discriminator": "discriminator.weights.h5",
+}
+FORMAT_VERSION = 1
+DEFAULT_LICENSE = "Apache-2.0"
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".zip")
+_REMOTE = {}
+
+
+class PresetError(ValueError):
+    """A preset that cannot be loaded or saved; the message says what to do."""
+
+
+# ---- saving ------------------------------------------------------------------------------
+def _network_entry(network):
+    config = {k: v for k, v in network.get_config().items() if k not in ("dtype", "trainable")}
+    return {"network": type(network).registered_name, "config": config}
+
+
+def _family_args(model, config):
+    """The family's arguments: exact from ``config``; otherwise read back from the model's
+    attributes of the same name where they still have the default's type (else the default)."""
+    if config is not None:
+        return dict(config.family_args)
+    family = type(model)
+    args = {}
+    for name, default in config_lib.constructor_defaults(family, family.base_args).items():
+        value = getattr(model, name, default)
+        plain = isinstance(value, (str, int, float, bool)) if default is None else isinstance(
+            value, type(default))
+        args[name] = value if plain else default
+    return args
+
+
+def save_preset(model, path, config=None, info=None, metadata=None, include_discriminator=True):
+    """Writes the family ``model`` as a preset folder, or an archive if ``path`` ends in
+    .tar.gz / .tgz / .zip; returns ``path``.
+
+    config (GanConfig) and info (DatasetInfo) are recorded when given (the CLI and
+    tools/train_presets.py pass them); ``metadata`` entries (metrics, train_seconds ...)
+    are merged into metadata.json.
+    """
+    if path.endswith(ARCHIVE_SUFFIXES):
+        with tempfile.TemporaryDirectory() as tmp:
+            name = os.path.basename(path).split(".")[0]
+            folder = save_preset(model, os.path.join(tmp, name), config, info, metadata,
+                                 include_discriminator)
+            _archive(folder, path)
+        return path
+    os.makedirs(path, exist_ok=True)
+    networks = {"generator": model.generator, "ema_generator": model.ema_generator,
+                "discriminator": model.discriminator if include_discriminator else None}
+    for role, filename in WEIGHT_FILES.items():
+        target = os.path.join(path, filename)
+        if os.path.exists(target):
+            os.remove(target)
+        if networks[role] is not None:
+            networks[role].save_weights(target)
+    spec = {
+        "format_version": FORMAT_VERSION,
+        "family": type(model).registered_name,
+        "family_args": _family_args(model, config),
+        "generator": _network_entry(model.generator),
+        "discriminator": _network_entry(model.discriminator),
+        "dataset": dataclasses.asdict(info) if info else None,
+        "recipe": config.to_dict() if config else None,
+    }
+    _write_json(os.path.join(path, CONFIG_FILE), spec)
+    _write_json(os.path.join(path, METADATA_FILE), _metadata(model, path, info, metadata))
+    return path
+
+
+def _metadata(model, path, info, extra):
+    generator = model.generator
+    shape = list(generator.data_shape)
+    optimizer = getattr(model, "g_optimizer", None)
+    files = [CONFIG_FILE, *(f for f in WEIGHT_FILES.values()
+                            if os.path.exists(os.path.join(path, f)))]
+    return {
+        "name": os.path.basename(os.path.normpath(path)),
+        "family": type(model).registered_name,
+        "dataset": info.name if info else None,
+        "data_shape": shape,
+        "resolution": shape[0] if len(shape) == 3 else None,
+        "latent_dim": generator.latent_dim,
+        "num_classes": generator.num_classes,
+        "ema": model.ema_generator is not None,
+        "steps": int(optimizer.iterations.numpy()) if optimizer is not None else None,
+        "license": DEFAULT_LICENSE,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "versions": {"keras": keras.__version__, "tensorflow": _tf_version()},
+        **(extra or {}),
+        "files": {f: sha256_of(os.path.join(path, f)) for f in files},
+    }
+
+
+def _tf_version():
+    import tensorflow as tf
+
+    return tf.__version__
+
+
+def _write_json(path, values):
+    with open(path, "w") as f:
+        json.dump(values, f, indent=2, sort_keys=False)
+        f.write("\n")
+
+
+def _archive(folder, path):
+    """Packs ``folder`` (as its top-level directory) into a .tar.gz/.tgz or .zip at ``path``."""
+    name = os.path.basename(folder)
+    if path.endswith(".zip"):
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for filename in sorted(os.listdir(folder)):
+                archive.write(os.path.join(folder, filename), f"{name}/{filename}")
+    else:
+        with tarfile.open(path, "w:gz") as archive:
+            archive.add(folder, arcname=name)
+
+
+def write_index(folder=PRETRAINED_DIR):
+    """Rewrites ``folder``/index.json: {preset: {file: sha256}} for every preset in it."""
+    index = {}
+    for name in sorted(os.listdir(folder)):
+        preset = os.path.join(folder, name)
+        if os.path.isfile(os.path.join(preset, METADATA_FILE)):
+            with open(os.path.join(preset, METADATA_FILE)) as f:
+                files = json.load(f)["files"]
+            index[name] = {"files": {METADATA_FILE: sha256_of(os.path.join(preset, METADATA_FILE)),
+                                     **files}}
+    _write_json(os.path.join(folder, INDEX_FILE), index)
+    return index
+
+
+# ---- finding and checking ----------------------------------------------------------------
+def cache_home():
+    return os.environ.get("GANZOO_HOME", os.path.join(os.path.expanduser("~"), ".ganzoo"))
+
+
+def _shipped_index():
+    path = os.path.join(PRETRAINED_DIR, INDEX_FILE)
+    if not os.path.isfile(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def register_preset(name, url, sha256):
+    """Makes ``load_generator(name)`` download ``url`` (an archive) and check its ``sha256``."""
+    _REMOTE[name] = (url, sha256)
+
+
+def verify(folder, expected):
+    """Checks every {file: sha256} of ``expected`` in ``folder``; refuses on any mismatch."""
+    for filename, want in expected.items():
+        path = os.path.join(folder, filename)
+        if not os.path.isfile(path):
+            raise PresetError(f"Preset {folder} lacks {filename}: restore or re-download it.")
+        found = sha256_of(path)
+        if found != want:
+            raise PresetError(
+                f"Refusing to load {path}: its sha256 is {found} but {want} is recorded. "
+                "The file was changed or corrupted: restore it (reinstall ganzoo or "
+                "re-download the preset).")
+
+
+def _read_json(folder, filename, checked):
+    if filename not in checked:
+        raise PresetError(f"{filename} of {folder} has no recorded sha256: refusing to load it.")
+    with open(os.path.join(folder, filename)) as f:
+        return json.load(f)
+
+
+def _download(url, sha256):
+    """Local folder of the archive at ``url``, after checking the archive's sha256."""
+    if not sha256:
+        raise PresetError(
+            f"Refusing to download {url} without its sha256: pass sha256='...' (the archive's "
+            "hash, as `sha256sum` prints it) or use register_preset(name, url, sha256).")
+    basename = os.path.basename(urllib.parse.urlparse(url).path) or "preset.tar.gz"
+    fname = f"{sha256[:12]}-{basename}"
+    cached = os.path.join(cache_home(), "downloads", fname)
+    if os.path.isfile(cached) and sha256_of(cached) != sha256:
+        os.remove(cached)  # a stale or partial download: fetch it again
+    try:
+        archive = keras.utils.get_file(fname, origin=url, cache_dir=cache_home(),
+                                       cache_subdir="downloads")
+    except Exception as error:
+        raise PresetError(f"Could not download {url}: {error}") from None
+    found = sha256_of(archive)
+    if found != sha256:
+        os.remove(archive)
+        raise PresetError(f"Refusing to load {url}: the archive's sha256 is {found} but "
+                          f"{sha256} was expected. Check the URL and the hash.")
+    folder = os.path.join(cache_home(), "presets", fname.split(".")[0])
+    if not os.path.isdir(folder):
+        _extract(archive, folder)
+    return _preset_root(folder)
+
+
+def _extract(archive, folder):
+    """Extracts into a temp folder beside ``folder``, then renames it into place."""
+    os.makedirs(os.path.dirname(folder), exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=os.path.dirname(folder))
+    try:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as z:
+                for member in z.namelist():
+                    target = os.path.realpath(os.path.join(tmp, member))
+                    if not target.startswith(os.path.realpath(tmp) + os.sep):
+                        raise PresetError(f"{archive} has an unsafe path {member!r}.")
+                z.extractall(tmp)
+        elif tarfile.is_tarfile(archive):
+            with tarfile.open(archive) as t:
+                t.extractall(tmp, filter="data")
+        else:
+            raise PresetError(f"{archive} is neither a .tar.gz nor a .zip archive.")
+        os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _preset_root(folder):
+    """``folder`` itself or its single subfolder, whichever holds metadata.json."""
+    if os.path.isfile(os.path.join(folder, METADATA_FILE)):
+        return folder
+    inner = [os.path.join(folder, d) for d in os.listdir(folder)]
+    inner = [d for d in inner if os.path.isfile(os.path.join(d, METADATA_FILE))]
+    if len(inner) != 1:
+        raise PresetError(f"{folder} is not a ganzoo preset (no {METADATA_FILE}).")
+    return inner[0]
+
+
+def _unknown(source):
+    names = sorted({*_shipped_index(), *_REMOTE})
+    hint = difflib.get_close_matches(str(source), names, n=1)
+    did_you_mean = f" Did you mean '{hint[0]}'?" if hint else ""
+    return PresetError(
+        f"Unknown preset '{source}'.{did_you_mean} Use a shipped name ({', '.join(names)}), "
+        "a preset folder, or a file:// / https:// URL with sha256=...")
+
+
+def open_preset(source, sha256=None):
+    """(folder, config.json, metadata.json) of ``source`` with every file's sha256 checked."""
+    source = os.fspath(source)
+    index = _shipped_index()
+    if source.startswith(("file://", "http://", "https://")):
+        folder, expected = _download(source, sha256), None
+    elif source in index:
+        folder, expected = os.path.join(PRETRAINED_DIR, source), index[source]["files"]
+    elif source in _REMOTE:
+        folder, expected = _download(*_REMOTE[source]), None
+    elif os.path.isdir(source):
+        folder, expected = _preset_root(source), None
+    else:
+        raise _unknown(source)
+    if expected is None:
+        expected = {METADATA_FILE: sha256_of(os.path.join(folder, METADATA_FILE))}
+        verify(folder, expected)
+        expected.update(_read_json(folder, METADATA_FILE, expected)["files"])
+    verify(folder, expected)
+    if WEIGHT_FILES["generator"] not in expected:
+        raise PresetError(f"Preset {folder} records no {WEIGHT_FILES['generator']}.")
+    return (folder, _read_json(folder, CONFIG_FILE, expected),
+            _read_json(folder, METADATA_FILE, expected))
+
+
+# ---- loading -----------------------------------------------------------------------------
+def _build_network(entry):
+    return NETWORKS.get(entry["network"]).from_config(entry["config"]).build_for_data()
+
+
+def load_generator(source, sha256=None, ema=True):
+    """A ready ``keras.Model`` generator: G(z), or G([z, labels]) if conditional.
+
+    The EMA weights are used when the preset has them (``ema=False`` for the raw ones).
+    """
+    folder, spec, _ = open_preset(source, sha256)
+    generator = _build_network(spec["generator"])
+    weights = os.path.join(folder, WEIGHT_FILES["ema_generator"])
+    if not (ema and os.path.isfile(weights)):
+        weights = os.path.join(folder, WEIGHT_FILES["generator"])
+    generator.load_weights(weights)
+    return generator
+
+
+def load_preset(source, sha256=None):
+    """The whole family model, compiled with its recipe's optimizers, to keep training.
+
+    A preset saved without discriminator weights gets a freshly initialized one (warned).
+    """
+    folder, spec, _ = open_preset(source, sha256)
+    generator = _build_network(spec["generator"])
+    discriminator = _build_network(spec["discriminator"])
+    model = FAMILIES.get(spec["family"])(generator, discriminator, **spec["family_args"])
+    train = (config_lib.from_dict(spec["recipe"]).train if spec["recipe"]
+             else config_lib.TrainConfig())
+    model.compile(g_optimizer=build_optimizer(train, train.g_lr),
+                  d_optimizer=build_optimizer(train, train.d_lr))
+    networks = {"generator": model.generator, "ema_generator": model.ema_generator,
+                "discriminator": model.discriminator}
+    for role, filename in WEIGHT_FILES.items():
+        path = os.path.join(folder, filename)
+        if os.path.isfile(path) and networks[role] is not None:
+            networks[role].load_weights(path)
+    if not os.path.isfile(os.path.join(folder, WEIGHT_FILES["discriminator"])):
+        warnings.warn(f"Preset {source} has no discriminator weights: the discriminator "
+                      "starts from scratch.", stacklevel=2)
+    return model
+
+
+def shipped_presets():
+    """{name: metadata} of the presets shipped in ganzoo/pretrained/."""
+    found = {}
+    for name in _shipped_index():
+        with open(os.path.join(PRETRAINED_DIR, name, METADATA_FILE)) as f:
+            found[name] = json.load(f)
+    return found
+
+
+def describe(metadata):
+    """One line for ``ganzoo list presets``: family, dataset, metrics."""
+    metrics = metadata.get("metrics", {})
+    values = " ".join(f"{k}={v:.3g}" for k, v in metrics.items() if isinstance(v, (int, float)))
+    return f"pretrained: {metadata['family']} on {metadata['dataset']}  {values}"
