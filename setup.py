@@ -9,7 +9,8 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["ganzoo", "ganzoo.*"]) + ["ganzoo.zoo_configs"],
     package_dir={"ganzoo.zoo_configs": "zoo_configs"},
-    package_data={"ganzoo.zoo_configs": ["*/*.yaml"], "ganzoo": ["metrics/weights/*.h5"]},
+    package_data={"ganzoo.zoo_configs": ["*/*.yaml"],
+                  "ganzoo": ["metrics/weights/*.h5", "pretrained/*.json", "pretrained/*/*"]},
     install_requires=[
         "tensorflow==2.21.*",
         "keras>=3.15.1",
