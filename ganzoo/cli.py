@@ -56,9 +56,14 @@ def cmd_train(args):
         raise FileNotFoundError(f"--resume {args.resume}: not a ganzoo run directory.")
     print(f"Training {config.family} on {config.data.name} for {config.train.steps} steps "
           f"in {run_dir}")
-    training.train(config, run_dir)
+    model = training.train(config, run_dir)
     samples = sorted(os.listdir(os.path.join(run_dir, "samples")))
     print(f"Done. Samples: {os.path.join(run_dir, 'samples', samples[-1])}")
+    if args.save_preset:
+        from ganzoo import presets
+
+        _, info = training.read_run(run_dir)
+        print(f"Preset: {presets.save_preset(model, args.save_preset, config, info)}")
 
 
 def cmd_sample(args):
@@ -74,14 +79,23 @@ def _first_line(family):
     return sys.modules[family.__module__].__doc__.strip().splitlines()[0]
 
 
+def _preset_lines():
+    """Each zoo recipe, with family, dataset and metrics where pretrained weights ship."""
+    from ganzoo import presets
+
+    pretrained = presets.shipped_presets()
+    return [f"{name:18s} {os.path.relpath(path, os.path.dirname(path) + '/..'):28s} "
+            f"{presets.describe(pretrained[name]) if name in pretrained else ''}".rstrip()
+            for name, path in zoo_configs().items()]
+
+
 def cmd_list(args):
     from ganzoo.data import dataset_names
 
     sections = {
         "families": lambda: [f"{n:10s} {_first_line(FAMILIES.get(n))}" for n in FAMILIES.names()],
         "datasets": dataset_names,
-        "presets": lambda: [f"{name:18s} {os.path.relpath(path, os.path.dirname(path) + '/..')}"
-                            for name, path in zoo_configs().items()],
+        "presets": _preset_lines,
         "networks": NETWORKS.names,
     }
     for section in [args.what] if args.what else sections:
@@ -115,6 +129,8 @@ def parser():
                        help="any config key, e.g. --set family_args.gp_weight=5")
     train.add_argument("--out", help="run directory (default runs/<preset>)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue a run")
+    train.add_argument("--save-preset", metavar="PATH",
+                       help="also write the trained model as a zoo preset (folder, .tar.gz or .zip)")
     train.set_defaults(func=cmd_train)
 
     sample = sub.add_parser("sample", help="write a sample grid PNG from a run")
