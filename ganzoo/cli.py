@@ -19,8 +19,14 @@ from ganzoo.registry import FAMILIES, NETWORKS, zoo_config_path, zoo_configs
 
 
 def resolve_config(args):
-    """Recipe (a preset name, a family's default preset, or --config FILE) < flags."""
-    if args.config:
+    """Recipe (a preset name, a family's default preset, --config FILE, or the
+    config.yaml of the run being resumed) < flags."""
+    if getattr(args, "resume", None):
+        if not os.path.isfile(os.path.join(args.resume, "config.yaml")):
+            raise FileNotFoundError(f"--resume {args.resume}: not a ganzoo run directory.")
+        recipe, config = args.resume, config_lib.load_yaml(os.path.join(args.resume,
+                                                                        "config.yaml"))
+    elif args.config:
         recipe, config = args.config, config_lib.load_yaml(args.config)
     else:
         name = args.target
@@ -52,8 +58,6 @@ def cmd_train(args):
     recipe, config = resolve_config(args)
     run_dir = args.resume or args.out or os.path.join(
         "runs", recipe if config.data.name in recipe else f"{recipe}-{config.data.name}")
-    if args.resume and not os.path.isfile(os.path.join(args.resume, "config.yaml")):
-        raise FileNotFoundError(f"--resume {args.resume}: not a ganzoo run directory.")
     print(f"Training {config.family} on {config.data.name} for {config.train.steps} steps "
           f"in {run_dir}")
     model = training.train(config, run_dir)

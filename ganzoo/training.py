@@ -10,32 +10,23 @@ A run directory holds:
 """
 
 import dataclasses
-import glob
 import json
 import math
 import os
-import re
+import signal
 
 import keras
 import numpy as np
+import tensorflow as tf
 import yaml
 
 from ganzoo import config as config_lib
 from ganzoo import images, runtime
 from ganzoo.build import build_family
+from ganzoo.checkpointing import (Checkpoint, Preempted, PreemptionGuard, checkpoints,
+                                  restore_latest)
 from ganzoo.data import DatasetInfo, load_dataset
-
-CHECKPOINT_PATTERN = re.compile(r"step_(\d+)\.weights\.h5$")
-
-
-def checkpoints(run_dir):
-    """[(step, path)] of a run's checkpoints, oldest first."""
-    found = []
-    for path in glob.glob(os.path.join(run_dir, "checkpoints", "step_*.weights.h5")):
-        match = CHECKPOINT_PATTERN.search(path)
-        if match:
-            found.append((int(match.group(1)), path))
-    return sorted(found)
+from ganzoo.metrics.callback import FID
 
 
 def fixed_latents(model, n, seed=0):
@@ -50,35 +41,6 @@ def fixed_latents(model, n, seed=0):
 def sample(model, n=64, seed=0):
     """n samples from the sampling (EMA when present) generator, as numpy."""
     return keras.ops.convert_to_numpy(model.sampling_generator()(fixed_latents(model, n, seed)))
-
-
-class Checkpoint(keras.callbacks.Callback):
-    """Writes the full training state every ``every`` steps and at the end, atomically
-    (temp file + rename), keeping the newest ``keep``."""
-
-    def __init__(self, run_dir, every, keep):
-        super().__init__()
-        self.folder = os.path.join(run_dir, "checkpoints")
-        self.every, self.keep = every, keep
-
-    def step(self):
-        return int(self.model.g_optimizer.iterations.numpy())
-
-    def save(self):
-        os.makedirs(self.folder, exist_ok=True)
-        path = os.path.join(self.folder, f"step_{self.step():06d}.weights.h5")
-        tmp = path + ".tmp.weights.h5"
-        self.model.save_weights(tmp)
-        os.replace(tmp, path)
-        for _, old in checkpoints(os.path.dirname(self.folder))[:-self.keep]:
-            os.remove(old)
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.step() % self.every == 0:
-            self.save()
-
-    def on_train_end(self, logs=None):
-        self.save()
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -116,43 +78,112 @@ def read_run(run_dir):
 
 
 def load_run(run_dir):
-    """The family model of a run with its newest checkpoint loaded."""
+    """The family model of a run with its newest intact checkpoint loaded."""
     config, info = read_run(run_dir)
-    found = checkpoints(run_dir)
-    if not found:
+    if not checkpoints(run_dir):
         raise FileNotFoundError(f"{run_dir} has no checkpoint yet: train it first.")
     model = build_family(config, info)
-    model.load_weights(found[-1][1])
+    restore_latest(model, run_dir)
     return model
 
 
+def arrange_for_replicas(dataset, d_steps, replicas):
+    """Reorders each global batch so that every replica's i-th discriminator chunk is
+    its share of the global i-th chunk ([d_steps, replicas, rows] -> [replicas, d_steps,
+    rows]): with d_steps > 1, 1 or N replicas then update D on the same examples."""
+    if d_steps == 1 or replicas == 1:
+        return dataset
+
+    def reorder(tensor):
+        rows = tensor.shape[0] // (d_steps * replicas)
+        split = tf.reshape(tensor, [d_steps, replicas, rows, *tensor.shape[1:]])
+        order = [1, 0, 2, *range(3, len(split.shape))]
+        return tf.reshape(tf.transpose(split, order), tensor.shape)
+
+    return dataset.map(lambda *parts: tuple(map(reorder, parts)) if len(parts) > 1
+                       else reorder(parts[0]))
+
+
+def run_steps(model, dataset, start, steps, steps_per_epoch, callbacks, verbose="auto"):
+    """Runs train steps ``start`` .. ``steps - 1`` with Keras' compiled ``train_function``.
+
+    Like ``fit``, but counted in steps: epoch e is steps [e * steps_per_epoch, (e + 1) *
+    steps_per_epoch), so a run resumed mid-epoch continues that epoch where it stopped
+    and ends exactly at ``steps``. ``dataset`` must already be positioned at ``start``.
+    Returns True when it ran to the end, False when a callback stopped it.
+    """
+    strategy = model.distribute_strategy
+    iterator = iter(strategy.experimental_distribute_dataset(dataset))
+    callback_list = keras.callbacks.CallbackList(
+        callbacks, add_history=True, add_progbar=verbose != 0,
+        verbose=1 if verbose == "auto" else verbose, epochs=math.ceil(steps / steps_per_epoch),
+        steps=steps_per_epoch, model=model)
+    model.stop_training = False
+    model.make_train_function()
+    callback_list.on_train_begin()
+    logs, step = {}, start
+    while step < steps and not model.stop_training:
+        epoch = step // steps_per_epoch
+        model.reset_metrics()
+        callback_list.on_epoch_begin(epoch)
+        for batch in range(step - epoch * steps_per_epoch,
+                           min(steps_per_epoch, steps - epoch * steps_per_epoch)):
+            callback_list.on_train_batch_begin(batch)
+            logs = model.train_function(iterator)
+            step += 1
+            callback_list.on_train_batch_end(batch, logs)
+            if model.stop_training:
+                break
+        if not model.stop_training:
+            callback_list.on_epoch_end(epoch, {k: float(v) for k, v in logs.items()})
+    callback_list.on_train_end(logs)
+    return step == steps
+
+
 def train(config, run_dir, verbose="auto"):
-    """Trains ``config`` in ``run_dir``, resuming from its newest checkpoint if any."""
+    """Trains ``config`` in ``run_dir``, resuming from its newest intact checkpoint.
+
+    SIGTERM / SIGINT write a checkpoint at the next step boundary and raise
+    ``Preempted`` (a SystemExit with status 128 + signal number).
+    """
     runtime.set_precision(config.train.precision)
     strategy = runtime.make_strategy(config.train.strategy)
-    global_batch = config.data.batch_size * config.family_args["d_steps"]
-    dataset, info = load_dataset(config.data, global_batch, seed=config.train.seed)
-    write_run_files(run_dir, config, info)
+    keras.utils.set_random_seed(config.train.seed)  # same seed, same initial weights
+    chief = runtime.is_chief(strategy)
+    d_steps = config.family_args["d_steps"]
+    dataset, info = load_dataset(config.data, config.data.batch_size * d_steps,
+                                 seed=config.train.seed)
+    if chief:
+        write_run_files(run_dir, config, info)
     with strategy.scope():
         model = build_family(config, info)
-    found = checkpoints(run_dir)
-    if found:
-        model.load_weights(found[-1][1])
-        print(f"Resuming {run_dir} from step {found[-1][0]}.")
-    step = int(model.g_optimizer.iterations.numpy())
-    spe = config.train.steps_per_epoch
-    epochs = math.ceil(config.train.steps / spe)
+    step = restore_latest(model, run_dir)
+    if step:
+        print(f"Resuming {run_dir} from step {step}.")
+    dataset = arrange_for_replicas(dataset.skip(step), d_steps, strategy.num_replicas_in_sync)
     reference = None
     if len(info.shape) == 1:
         reference = next(iter(load_dataset(config.data, 512, seed=1)[0]))
         reference = np.asarray(reference[0] if isinstance(reference, tuple) else reference)
-    callbacks = [
-        Checkpoint(run_dir, config.train.checkpoint_every, config.train.keep_checkpoints),
-        SampleGrid(run_dir, config.train.sample_grid, reference),
-        keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")),
-    ]
-    if step < config.train.steps:
-        model.fit(dataset, epochs=epochs, steps_per_epoch=spe, initial_epoch=step // spe,
-                  callbacks=callbacks, verbose=verbose)
-    return model
+    grid = SampleGrid(run_dir, config.train.sample_grid, reference)
+    if getattr(model.generator, "input_kind", "noise") == "image":  # cyclegan, pix2pix
+        from ganzoo.translate import TranslationGrid
 
+        grid = TranslationGrid(run_dir, config.data, config.train.sample_grid)
+    with PreemptionGuard() as guard:
+        checkpoint = Checkpoint(run_dir, config.train.checkpoint_every,
+                                config.train.keep_checkpoints, config.to_yaml(),
+                                config.train.steps_per_epoch, guard,
+                                runtime.stop_vote(strategy), chief)
+        callbacks = [
+            checkpoint,
+            grid,
+            keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")),
+            *([FID(run_dir, config, info)] if config.train.fid_every else []),
+        ] if chief else [checkpoint]
+        if step < config.train.steps:
+            run_steps(model, dataset, step, config.train.steps, config.train.steps_per_epoch,
+                      callbacks, verbose)
+    if checkpoint.preempted:
+        raise Preempted(guard.signum or signal.SIGTERM, checkpoint.step)
+    return model

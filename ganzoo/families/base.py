@@ -35,6 +35,21 @@ def assign_on_every_replica(targets, sources, fn):
     tf.distribute.get_replica_context().merge_call(update)
 
 
+def replica_rows(draw, rows):
+    """``draw(n)`` (n random rows) for this replica's ``rows`` rows of the global batch.
+
+    Replicas share the seed generator's state, so a plain draw gives every replica the
+    same noise. Each draws the global batch instead and keeps its own slice: replicas
+    get different noise, and 1 or N replicas use the same numbers.
+    """
+    context = tf.distribute.get_replica_context()
+    replicas = context.num_replicas_in_sync if context else 1
+    if replicas == 1:
+        return draw(rows)
+    first = context.replica_id_in_sync_group * rows
+    return draw(rows * replicas)[first:first + rows]
+
+
 class GAN(keras.Model):
     """Base family: generator + discriminator + two optimizers.
 
@@ -103,12 +118,14 @@ class GAN(keras.Model):
 
     # ---- what a family uses in its losses -------------------------------------------
     def latents(self, batch_size):
-        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        return replica_rows(lambda n: keras.random.normal(
+            (n, self.latent_dim), seed=self.seed_generator), batch_size)
 
     def random_labels_like(self, labels):
         """Uniform class labels, as many as ``labels`` holds."""
-        return keras.random.randint(ops.shape(labels), 0, self.generator.num_classes,
-                                    seed=self.seed_generator, dtype="int32")
+        return replica_rows(lambda n: keras.random.randint(
+            (n,), 0, self.generator.num_classes, seed=self.seed_generator, dtype="int32"),
+            ops.shape(labels)[0])
 
     def fake_like(self, real, labels=None, training=True):
         """G(z) for as many fresh latents as ``real`` has rows; G([z, labels]) if conditional."""
