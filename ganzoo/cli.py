@@ -3,6 +3,7 @@
     ganzoo list [families|datasets|presets|networks]
     ganzoo train FAMILY_OR_PRESET --dataset NAME [--steps N --batch-size B --lr LR ...]
     ganzoo sample RUN_DIR --n 64 --out grid.png
+    ganzoo eval RUN_DIR_OR_PRESET --metrics fid,kid,is,pr --n 10000 [--extractor digits]
 
 Errors a user can fix (unknown names, bad config keys, missing data) print one line
 and exit with status 2; a traceback means a bug in ganzoo.
@@ -79,6 +80,16 @@ def cmd_sample(args):
     print(f"Wrote {path}")
 
 
+def cmd_eval(args):
+    from ganzoo.metrics import report
+
+    record, default_out = report.evaluate_target(
+        args.target, report.parse_metrics(args.metrics), args.n, args.batch_size, args.seed,
+        args.split, args.extractor, args.inception_weights, args.cache_dir)
+    print(report.format_table(record))
+    print(f"Wrote {report.write_json(record, args.out or default_out)}")
+
+
 def _first_line(family):
     return sys.modules[family.__module__].__doc__.strip().splitlines()[0]
 
@@ -143,6 +154,22 @@ def parser():
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--out", default="samples.png")
     sample.set_defaults(func=cmd_sample)
+
+    evaluate = sub.add_parser("eval", help="FID, KID, IS, precision/recall of a run or preset")
+    evaluate.add_argument("target", help="run directory, preset name or preset folder")
+    evaluate.add_argument("--metrics", default="fid,kid,is,pr", help="comma list of fid,kid,is,pr")
+    evaluate.add_argument("--n", type=int, default=10000, help="images per side")
+    evaluate.add_argument("--batch-size", type=int, default=250)
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--split", help="real data split (default: the training split)")
+    evaluate.add_argument("--extractor", help="digits or inception (default: digits for the "
+                          "digits dataset, else inception)")
+    evaluate.add_argument("--inception-weights", metavar="PATH",
+                          help="InceptionV3 ImageNet weights .h5 (default: the Keras cache)")
+    evaluate.add_argument("--out", help="JSON file (default RUN_DIR/eval.json or ./eval_NAME.json)")
+    evaluate.add_argument("--cache-dir", help="reference statistics cache "
+                          "(default $GANZOO_REFERENCE_STATS or ~/.ganzoo/reference_stats)")
+    evaluate.set_defaults(func=cmd_eval)
     return p
 
 
