@@ -1,0 +1,289 @@
+"""Training speed of every family, side by side with a plain Keras 3 DCGAN.
+
+The reference is what a user would write without ganzoo: keras.io's DCGAN
+``train_step`` (two tapes, BCE on logits, one Sequential G and D) on the very same
+architecture as ganzoo's ``dcgan`` networks (checked: equal parameter counts), the same
+data (digits), batch, optimizers, precision, strategy and jit setting. Every variant is
+timed by the same harness, ``model.fit(dataset, steps_per_epoch=...)``: warm-up fits
+first, then round-robin repeats (reference, dcgan, gan, ... reference, dcgan, ...), each
+timed from the end of its first step to the end of its last. Medians are reported.
+
+    python tools/bench_train.py                      # all families, float32, 1 replica
+    python tools/bench_train.py --families dcgan --replicas 2 --jit-compile on
+"""
+
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--families", default="all", help="comma-separated family names, or all")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--resolution", type=int, default=32)
+    p.add_argument("--width", type=int, default=32, help="dcgan width (channels at full res)")
+    p.add_argument("--latent-dim", type=int, default=64)
+    p.add_argument("--steps", type=int, default=20, help="timed steps per repeat")
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--warmup-steps", type=int, default=5)
+    p.add_argument("--precision", default="float32",
+                   choices=["float32", "mixed_float16", "mixed_bfloat16"])
+    p.add_argument("--replicas", type=int, default=1, choices=[1, 2],
+                   help="2 = MirroredStrategy on 2 GPUs, or on 2 logical CPUs without GPUs")
+    p.add_argument("--jit-compile", default="auto", choices=["auto", "on", "off"],
+                   help="auto = Keras' default (off on CPU and under tf.distribute)")
+    p.add_argument("--json", default="bench_train.json", help="where to write the results")
+    return p.parse_args(argv)
+
+
+def bench_config(family, args):
+    """The fixed config every family is timed at: dcgan networks on digits."""
+    from ganzoo import config as config_lib
+
+    net = {"arch": "dcgan", "args": {"width": args.width}}
+    return config_lib.from_dict({
+        "family": family, "latent_dim": args.latent_dim,
+        "data": {"name": "digits", "resolution": args.resolution, "batch_size": args.batch_size},
+        "generator": net, "discriminator": net,
+        "train": {"precision": args.precision},
+    })
+
+
+def reference_networks(config, info):
+    """keras.Sequential G and D, layer for layer ganzoo's dcgan networks (unconditional)."""
+    import keras
+    from keras import layers
+
+    g_args, d_args = config.generator.args, config.discriminator.args
+    resolution, _, channels = info.shape
+    blocks = resolution.bit_length() - 3  # 4x4 -> resolution in stride-2 steps
+
+    def widths(args):  # channels per block from low to high resolution
+        return [min(args["width"] * 2 ** i, args["max_width"]) for i in range(blocks)][::-1]
+
+    g_widths = widths(g_args)
+    g = [keras.Input((config.latent_dim,)),
+         layers.Dense(4 * 4 * g_widths[0], use_bias=False), layers.Reshape((4, 4, g_widths[0])),
+         layers.BatchNormalization(momentum=0.9), layers.ReLU()]
+    for w in g_widths[1:]:
+        g += [layers.Conv2DTranspose(w, 4, 2, "same", use_bias=False),
+              layers.BatchNormalization(momentum=0.9), layers.ReLU()]
+    g += [layers.Conv2DTranspose(channels, 4, 2, "same"), layers.Activation("tanh", dtype="float32")]
+    d = [keras.Input(info.shape)]
+    for i, w in enumerate(widths(d_args)[::-1]):
+        d += [layers.Conv2D(w, 4, 2, "same")]
+        d += [layers.BatchNormalization(momentum=0.9)] if i > 0 else []
+        d += [layers.LeakyReLU(0.2)]
+    d += [layers.Flatten(), layers.Dense(1, dtype="float32")]
+    return keras.Sequential(g, name="generator"), keras.Sequential(d, name="discriminator")
+
+
+def reference_model_class():
+    import keras
+    from keras import ops
+
+    class ReferenceDCGAN(keras.Model):
+        """keras.io's DCGAN example ("DCGAN to generate face images"), as a user writes it.
+
+        Kept from the example: D trained on one concatenated [fake, real] batch with noisy
+        labels, BCE on logits, G trained through D with "real" labels. Added for a
+        BatchNorm architecture and a fair comparison: ``training=True``, optimizers built
+        in the strategy scope, ``built = True``, and ``scale_loss`` (a no-op unless mixed_float16).
+        """
+
+        def __init__(self, generator, discriminator, latent_dim):
+            super().__init__()
+            self.generator, self.discriminator = generator, discriminator
+            self.latent_dim = latent_dim
+            self.seed_generator = keras.random.SeedGenerator(1337)
+            self.loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+            self.d_loss_metric = keras.metrics.Mean(name="d_loss")
+            self.g_loss_metric = keras.metrics.Mean(name="g_loss")
+            self.built = True  # else fit under tf.distribute calls the model on the data
+
+        def compile(self, d_optimizer, g_optimizer):
+            super().compile()
+            self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+            d_optimizer.build(self.discriminator.trainable_variables)
+            g_optimizer.build(self.generator.trainable_variables)
+
+        @property
+        def metrics(self):
+            return [self.d_loss_metric, self.g_loss_metric]
+
+        def train_step(self, data):
+            import tensorflow as tf
+
+            real_images = data[0] if isinstance(data, tuple) else data
+            batch_size = ops.shape(real_images)[0]
+            z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+            generated = self.generator(z, training=True)
+            combined = ops.concatenate([generated, real_images], axis=0)
+            labels = ops.concatenate([ops.ones((batch_size, 1)), ops.zeros((batch_size, 1))], 0)
+            labels += 0.05 * keras.random.uniform(ops.shape(labels), seed=self.seed_generator)
+            with tf.GradientTape() as tape:
+                d_loss = self.loss_fn(labels, self.discriminator(combined, training=True))
+                scaled = self.d_optimizer.scale_loss(d_loss)
+            grads = tape.gradient(scaled, self.discriminator.trainable_weights)
+            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+
+            z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+            misleading_labels = ops.zeros((batch_size, 1))
+            with tf.GradientTape() as tape:
+                fake = self.discriminator(self.generator(z, training=True), training=True)
+                g_loss = self.loss_fn(misleading_labels, fake)
+                scaled = self.g_optimizer.scale_loss(g_loss)
+            grads = tape.gradient(scaled, self.generator.trainable_weights)
+            self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+            self.d_loss_metric.update_state(d_loss)
+            self.g_loss_metric.update_state(g_loss)
+            return {"d_loss": self.d_loss_metric.result(), "g_loss": self.g_loss_metric.result()}
+
+    return ReferenceDCGAN
+
+
+def build_reference(config, info):
+    """The plain model, compiled with the same optimizers ganzoo's recipe uses."""
+    import keras
+
+    generator, discriminator = reference_networks(config, info)
+    model = reference_model_class()(generator, discriminator, config.latent_dim)
+    t = config.train
+
+    def adam(lr):
+        opt = keras.optimizers.Adam(lr, beta_1=t.beta_1, beta_2=t.beta_2)
+        mixed16 = keras.mixed_precision.global_policy().name == "mixed_float16"
+        return keras.optimizers.LossScaleOptimizer(opt) if mixed16 else opt
+
+    model.compile(d_optimizer=adam(t.d_lr), g_optimizer=adam(t.g_lr))
+    return model
+
+
+def reference_dataset(config, batch_size):
+    """The textbook input pipeline over the same digits images: in memory, shuffled,
+    batched, prefetched."""
+    import tensorflow as tf
+
+    from ganzoo.data import digits
+
+    examples, _ = digits.build(config.data)
+    images = next(iter(examples.batch(1 << 20)))[0]
+    return (tf.data.Dataset.from_tensor_slices(images).shuffle(config.data.shuffle_buffer)
+            .repeat().batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+
+
+def count_params(*networks):
+    return sum(int(sum(v.numpy().size for v in n.trainable_variables)) for n in networks)
+
+
+def step_timer(steps):
+    """A callback whose ``seconds`` (wall, CPU of this process) span the end of step 1 to
+    the end of step ``steps``."""
+    import keras
+
+    class StepTimer(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.marks = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            if batch in (0, steps - 1):
+                keras.ops.convert_to_numpy(next(iter(logs.values())))  # wait for the device
+                self.marks.append((time.perf_counter(), time.process_time()))
+
+        @property
+        def seconds(self):
+            (wall0, cpu0), (wall1, cpu1) = self.marks
+            return wall1 - wall0, cpu1 - cpu0
+
+    return StepTimer()
+
+
+def fit_seconds(model, dataset, steps):
+    """(wall, CPU) seconds ``fit`` takes for ``steps`` steps, set-up and step 1 excluded."""
+    timer = step_timer(steps + 1)
+    model.fit(dataset, epochs=1, steps_per_epoch=steps + 1, verbose=0, callbacks=[timer],
+              shuffle=False)
+    return timer.seconds
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import _bench
+
+    if args.replicas == 2:
+        _bench.use_logical_cpus(2)
+    from ganzoo import runtime
+    from ganzoo.build import build_family
+    from ganzoo.data import load_dataset
+    from ganzoo.registry import FAMILIES
+
+    runtime.set_precision(args.precision)
+    strategy = runtime.make_strategy("mirrored" if args.replicas == 2 else "default")
+    if strategy.num_replicas_in_sync != args.replicas:
+        raise SystemExit(f"Asked for {args.replicas} replicas, got {strategy.num_replicas_in_sync}.")
+    families = FAMILIES.names() if args.families == "all" else args.families.split(",")
+
+    models, datasets, rows = {}, {}, {}
+    ref_config = bench_config("dcgan", args)
+    with strategy.scope():
+        for family in families:
+            config = bench_config(family, args)
+            batch = config.data.batch_size * config.family_args["d_steps"]
+            datasets[family], info = load_dataset(config.data, batch)
+            models[family] = build_family(config, info)
+            rows[family] = {"variant": f"ganzoo {family}", "d_steps": config.family_args["d_steps"],
+                            "images_per_step": batch,
+                            "params": count_params(models[family].generator,
+                                                   models[family].discriminator)}
+        models["reference"] = build_reference(ref_config, info)
+    datasets["reference"] = reference_dataset(ref_config, args.batch_size)
+    ref_params = count_params(models["reference"].generator, models["reference"].discriminator)
+    rows["reference"] = {"variant": "plain Keras DCGAN", "d_steps": 1,
+                         "images_per_step": args.batch_size, "params": ref_params}
+    if "dcgan" in models and rows["dcgan"]["params"] != ref_params:
+        raise SystemExit(f"Reference has {ref_params} parameters, ganzoo dcgan "
+                         f"{rows['dcgan']['params']}: not the same architecture.")
+    jit = {"auto": None, "on": True, "off": False}[args.jit_compile]
+    for model in models.values():
+        if jit is not None:
+            model.jit_compile = jit
+
+    order = ["reference", *families]
+    for name in order:  # warm-up: traces the step and fills the pipelines
+        print(f"warm-up {name}", flush=True)
+        models[name].fit(datasets[name], epochs=1, steps_per_epoch=args.warmup_steps, verbose=0,
+                         shuffle=False)
+    times = _bench.interleaved(
+        {name: (lambda n=name: fit_seconds(models[n], datasets[n], args.steps)) for name in order},
+        args.repeats)
+
+    for name in order:
+        wall, cpu = zip(*times[name])
+        ms = 1000 * _bench.median(wall) / args.steps
+        rows[name].update(ms_per_step=ms, images_per_s=rows[name]["images_per_step"] * 1000 / ms,
+                          best_ms_per_step=1000 * min(wall) / args.steps,
+                          cpu_ms_per_step=1000 * _bench.median(cpu) / args.steps,
+                          jit_compile=bool(models[name].jit_compile),
+                          wall_s=[round(t, 4) for t in wall], cpu_s=[round(t, 4) for t in cpu])
+    if "dcgan" in families:  # paired ratios: each repeat's two runs saw the same load
+        for key, i in (("vs_reference", 0), ("cpu_vs_reference", 1)):
+            rows["dcgan"][key] = _bench.median(
+                [r[i] / d[i] for r, d in zip(times["reference"], times["dcgan"])])
+    columns = ["variant", "d_steps", "ms_per_step", "images_per_s", "best_ms_per_step",
+               "cpu_ms_per_step", "vs_reference", "cpu_vs_reference"]
+    _bench.print_table([rows[n] for n in order], columns)
+    _bench.write_json(args.json, {
+        "benchmark": "train_step",
+        "settings": {k: v for k, v in vars(args).items() if k != "json"},
+        "replicas": strategy.num_replicas_in_sync,
+        "results": [rows[n] for n in order],
+    })
+
+
+if __name__ == "__main__":
+    main()
