@@ -3,6 +3,8 @@
     ganzoo list [families|datasets|presets|networks]
     ganzoo train FAMILY_OR_PRESET --dataset NAME [--steps N --batch-size B --lr LR ...]
     ganzoo sample RUN_DIR --n 64 --out grid.png
+    ganzoo interpolate RUN_DIR_OR_PRESET --seeds 1,2 --steps 8 --method slerp --out a.gif
+    ganzoo arithmetic RUN_DIR_OR_PRESET --plus 3,5 --minus 7 --out strip.png
     ganzoo eval RUN_DIR_OR_PRESET --metrics fid,kid,is,pr --n 10000 [--extractor digits]
 
 Errors a user can fix (unknown names, bad config keys, missing data) print one line
@@ -90,6 +92,60 @@ def cmd_eval(args):
     print(f"Wrote {report.write_json(record, args.out or default_out)}")
 
 
+def _seed_list(text):
+    try:
+        return [int(seed) for seed in text.split(",") if seed.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integer seeds, got {text!r}")
+
+
+def _load_generator(target):
+    """The sampling (EMA if any) generator of a run directory, or of a preset."""
+    if os.path.isfile(os.path.join(target, "config.yaml")):
+        from ganzoo import training
+
+        return training.load_run(target).sampling_generator()
+    from ganzoo.presets import load_generator
+
+    return load_generator(target)
+
+
+def _save_strip(outputs, path):
+    """A one-row PNG strip, or an animated GIF when ``path`` ends in .gif (images only)."""
+    from ganzoo import images
+
+    if path.lower().endswith(".gif"):
+        if outputs.ndim != 4:
+            raise ValueError("A GIF needs an image model; write a .png for 2-D data.")
+        return images.save_gif(outputs, path)
+    return images.save_samples(outputs, path, columns=len(outputs))
+
+
+def cmd_interpolate(args):
+    from ganzoo import latent
+
+    generator = _load_generator(args.target)
+    latents = [latent.seed_latent(seed, generator.latent_dim) for seed in args.seeds]
+    outputs = latent.generate(generator, latent.path(latents, args.steps, args.method),
+                              args.label)
+    print(f"Wrote {_save_strip(outputs, args.out)}")
+
+
+def cmd_arithmetic(args):
+    import numpy as np
+
+    from ganzoo import latent
+
+    generator = _load_generator(args.target)
+    plus = [latent.seed_latent(seed, generator.latent_dim) for seed in args.plus]
+    minus = [latent.seed_latent(seed, generator.latent_dim) for seed in args.minus]
+    directions = [args.scale * latent.digit_direction(generator, digit, args.direction_samples)
+                  for digit in args.attribute_direction]
+    result = latent.arithmetic(plus, minus, directions)
+    outputs = latent.generate(generator, np.stack([*plus, *minus, result]), args.label)
+    print(f"Wrote {_save_strip(outputs, args.out)}")
+
+
 def _first_line(family):
     return sys.modules[family.__module__].__doc__.strip().splitlines()[0]
 
@@ -170,6 +226,30 @@ def parser():
     evaluate.add_argument("--cache-dir", help="reference statistics cache "
                           "(default $GANZOO_REFERENCE_STATS or ~/.ganzoo/reference_stats)")
     evaluate.set_defaults(func=cmd_eval)
+    interpolate = sub.add_parser("interpolate", help="images along a latent path between seeds")
+    interpolate.add_argument("target", help="run directory or preset")
+    interpolate.add_argument("--seeds", type=_seed_list, default=[1, 2],
+                             help="comma list of >= 2 seeds, e.g. 1,2,3 (default 1,2)")
+    interpolate.add_argument("--steps", type=int, default=8, help="images per segment")
+    interpolate.add_argument("--method", choices=["slerp", "lerp"], default="slerp")
+    interpolate.add_argument("--label", type=int, help="class, for a conditional generator")
+    interpolate.add_argument("--out", default="interpolation.png", help="a .png strip or a .gif")
+    interpolate.set_defaults(func=cmd_interpolate)
+
+    arithmetic = sub.add_parser(
+        "arithmetic", help="latent arithmetic: sum(plus) - sum(minus) + directions")
+    arithmetic.add_argument("target", help="run directory or preset")
+    arithmetic.add_argument("--plus", type=_seed_list, default=[], help="seeds to add, e.g. 3,5")
+    arithmetic.add_argument("--minus", type=_seed_list, default=[], help="seeds to subtract")
+    arithmetic.add_argument("--attribute-direction", type=int, action="append", default=[],
+                            metavar="DIGIT", help="digits models: add the direction toward "
+                            "DIGIT (mean latent of samples classified as DIGIT minus the rest)")
+    arithmetic.add_argument("--scale", type=float, default=1.0, help="weight of each direction")
+    arithmetic.add_argument("--direction-samples", type=int, default=1000)
+    arithmetic.add_argument("--label", type=int, help="class, for a conditional generator")
+    arithmetic.add_argument("--out", default="arithmetic.png",
+                            help="PNG strip: plus, minus, result (or a .gif)")
+    arithmetic.set_defaults(func=cmd_arithmetic)
     return p
 
 

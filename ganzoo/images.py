@@ -60,3 +60,15 @@ def save_samples(samples, path, columns=None, reference=None):
     picture.save(tmp)
     os.replace(tmp, path)
     return path
+
+
+def save_gif(frames, path, duration_ms=120):
+    """Writes [N, H, W, C] images in [-1, 1] as a looping animated GIF, atomically."""
+    frames = np.asarray(frames)
+    scale = max(1, 64 // frames.shape[1])
+    pictures = [grid(frame[None], columns=1, pad=0, scale=scale) for frame in frames]
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path}.tmp.gif"
+    pictures[0].save(tmp, save_all=True, append_images=pictures[1:], duration=duration_ms, loop=0)
+    os.replace(tmp, path)
+    return path
