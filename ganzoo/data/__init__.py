@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from ganzoo.data import digits, folder, toy2d  # noqa: F401  (registers digits, ring, grid)
+from ganzoo.data import paired  # registers digits_inverted, digits_edges
 from ganzoo.data.base import DatasetError, DatasetInfo
 from ganzoo.registry import DATASETS
 
@@ -21,11 +22,14 @@ CACHE_LIMIT_BYTES = 1 << 30  # datasets whose float32 examples fit in 1 GiB are 
 
 def dataset_names():
     """What ``ganzoo list`` shows: registered names, then the two open-ended forms."""
-    return DATASETS.names() + [f"{FOLDER_PREFIX}PATH", "<any tfds name>"]
+    return DATASETS.names() + [f"{FOLDER_PREFIX}PATH", "<any tfds name>",
+                               *paired.OPEN_FORMS]
 
 
 def _build(config, seed):
     name = config.name
+    if paired.handles(name):
+        return paired.build(config, seed)
     if name.startswith(FOLDER_PREFIX):
         return folder.build(config, name[len(FOLDER_PREFIX):])
     if name in DATASETS:

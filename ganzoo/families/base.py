@@ -113,8 +113,8 @@ class GAN(keras.Model):
             d_optimizer = keras.optimizers.LossScaleOptimizer(d_optimizer)
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
-        g_optimizer.build(self.generator.trainable_variables)
-        d_optimizer.build(self.discriminator.trainable_variables)
+        g_optimizer.build(self.variables_of(self.generator))
+        d_optimizer.build(self.variables_of(self.discriminator))
 
     # ---- what a family uses in its losses -------------------------------------------
     def latents(self, batch_size):
@@ -152,8 +152,18 @@ class GAN(keras.Model):
         """Hook run after each discriminator update (WGAN clips weights here)."""
 
     # ---- the shared training step ----------------------------------------------------
+    def unpack(self, data):
+        """(real, labels) from a dataset element: ``(x, labels)`` or ``x`` (labels None).
+        Image-to-image families read their two-domain elements here."""
+        return data if isinstance(data, (tuple, list)) else (data, None)
+
+    def variables_of(self, network):
+        """What an update of ``network`` (the generator or the discriminator) trains;
+        CycleGAN adds its second generator / discriminator."""
+        return network.trainable_variables
+
     def train_step(self, data):
-        real, labels = data if isinstance(data, (tuple, list)) else (data, None)
+        real, labels = self.unpack(data)
         if self.conditional and labels is None:
             raise ValueError(f"{type(self).__name__} needs labels; the dataset gave none.")
         reals = ops.split(real, self.d_steps) if self.d_steps > 1 else [real]
@@ -179,11 +189,11 @@ class GAN(keras.Model):
         with tf.GradientTape() as tape:
             loss = loss_fn(real, labels)
             scaled = optimizer.scale_loss(loss / replicas)
-        grads = tape.gradient(scaled, network.trainable_variables)
+        grads = tape.gradient(scaled, self.variables_of(network))
         # Embedding gradients are IndexedSlices whose shapes differ between replicas,
         # which the cross-replica all-reduce cannot sum: make them dense.
         grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
-        optimizer.apply(grads, network.trainable_variables)
+        optimizer.apply(grads, self.variables_of(network))
         return loss
 
     def _update_ema(self):

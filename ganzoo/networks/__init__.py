@@ -2,5 +2,6 @@
 "<arch>_discriminator"."""
 
 from ganzoo.networks import dcgan, mlp
+from ganzoo.networks import patchgan, resnet, unet
 
-__all__ = ["dcgan", "mlp"]
+__all__ = ["dcgan", "mlp", "patchgan", "resnet", "unet"]

@@ -85,3 +85,24 @@ class Discriminator(Network):
         x = ops.zeros((1, *self.data_shape))
         self([x, ops.zeros((1,), "int32")] if self.num_classes else x)
         return self
+
+
+class ImageGenerator(Generator):
+    """An image-to-image generator (CycleGAN, pix2pix): called as ``G(images)`` on
+    [B, H, W, C] images in [-1, 1] and returning images of the same shape.
+
+    ``latent_dim`` is accepted and ignored (the builder passes it to every generator);
+    class labels are not supported.
+    """
+
+    input_kind = "image"
+
+    def __init__(self, latent_dim=None, num_classes=0, **kwargs):
+        if num_classes:
+            raise ValueError(f"{type(self).__name__} translates images; it takes no class labels.")
+        super().__init__(**kwargs)
+        self.num_classes = 0
+
+    def build_for_data(self):
+        self(ops.zeros((1, *self.data_shape)))
+        return self

@@ -1,0 +1,163 @@
+"""Two-domain image data for the image-to-image families (cyclegan, pix2pix).
+
+Every element is a dict ``{"a": x_a, "b": x_b}`` of two [H, W, C] float32 images in
+[-1, 1] of the same shape (``DatasetInfo.shape`` is that per-domain shape). Paired data
+(pix2pix) gives corresponding images; unpaired data (CycleGAN) gives independent ones.
+
+- ``digits_inverted`` (embedded, unpaired): A = the even-indexed sklearn digits, B = the
+  odd-indexed ones rotated by 90 degrees and inverted (dark ink on white).
+- ``digits_edges`` (embedded, paired): A = a digit's edge map (Sobel gradient magnitude
+  thresholded to black/white), B = the digit.
+- ``cycle_gan/NAME`` (tensorflow-datasets, e.g. ``cycle_gan/horse2zebra``): A and B are
+  its splits ``<data.split>A`` and ``<data.split>B``.
+- ``folders:A_DIR,B_DIR``: two image folders, each read as ``folder:PATH`` reads one.
+  With equally many images they are paired in sorted file-name order (what pix2pix
+  needs); otherwise the smaller one is cycled, which suits CycleGAN only.
+- ``pairs:DIR``: side-by-side pairs, each image A|B (left half A, right half B), the
+  layout of the pix2pix datasets (facades, maps, ...).
+
+When one domain is grayscale and the other RGB, the grayscale one is converted to RGB.
+"""
+
+import dataclasses
+import os
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from ganzoo.data import digits, folder
+from ganzoo.data.base import DatasetError, DatasetInfo, square_resize
+from ganzoo.registry import register_dataset
+
+FOLDERS_PREFIX = "folders:"
+PAIRS_PREFIX = "pairs:"
+CYCLE_GAN_PREFIX = "cycle_gan/"
+OPEN_FORMS = [f"{FOLDERS_PREFIX}A_DIR,B_DIR", f"{PAIRS_PREFIX}DIR", f"{CYCLE_GAN_PREFIX}NAME"]
+EDGE_THRESHOLD = 1.0  # Sobel magnitude, for images in [-1, 1]: a step of 2 gives up to 8
+
+
+def handles(name):
+    """Whether ``name`` is one of the open-ended two-domain forms built here."""
+    return name.startswith((FOLDERS_PREFIX, PAIRS_PREFIX, CYCLE_GAN_PREFIX))
+
+
+def match_channels(images, channels):
+    """Grayscale <-> RGB so that ``images`` [..., C] has ``channels`` channels."""
+    if images.shape[-1] == channels:
+        return images
+    if channels == 3:
+        return tf.image.grayscale_to_rgb(images)
+    return tf.image.rgb_to_grayscale(images)
+
+
+def zip_domains(name, a, b, count_a, count_b, shape_a, shape_b):
+    """(dataset of {"a", "b"}, DatasetInfo): the smaller domain cycled up to the larger's
+    count, so every image is seen each epoch (a plain zip when the counts are equal)."""
+    channels = max(shape_a[-1], shape_b[-1])
+    a = a.map(lambda x: match_channels(x, channels))
+    b = b.map(lambda x: match_channels(x, channels))
+    count = None
+    if count_a and count_b:
+        count = max(count_a, count_b)
+        a, b = a.repeat().take(count), b.repeat().take(count)
+    dataset = tf.data.Dataset.zip({"a": a, "b": b})
+    return dataset, DatasetInfo(name, (*shape_a[:-1], channels), 0, count)
+
+
+def _digits(config):
+    """(the digits images alone, no labels; how many there are)."""
+    dataset, info = digits.build(config)
+    return dataset.map(lambda image, label: image), info.num_examples
+
+
+@register_dataset("digits_inverted")
+def build_digits_inverted(config):
+    images, count = _digits(config)
+    a = images.shard(2, 0)
+    b = images.shard(2, 1).map(lambda x: -tf.image.rot90(x))
+    shape = (config.resolution, config.resolution, 1)
+    return zip_domains("digits_inverted", a, b, (count + 1) // 2, count // 2, shape, shape)
+
+
+def edges(image):
+    """A black/white edge map of one [H, W, C] image in [-1, 1]."""
+    gradients = tf.image.sobel_edges(image[None])[0]
+    magnitude = tf.norm(gradients, axis=-1)
+    return tf.where(magnitude > EDGE_THRESHOLD, 1.0, -1.0)
+
+
+@register_dataset("digits_edges")
+def build_digits_edges(config):
+    images, count = _digits(config)
+    dataset = images.map(lambda x: {"a": edges(x), "b": x})
+    return dataset, DatasetInfo("digits_edges", (config.resolution, config.resolution, 1), 0,
+                                count)
+
+
+def _tfds_domains(config, seed):
+    from ganzoo.data import tfds_source
+
+    domains = []
+    for domain in "AB":
+        split = dataclasses.replace(config, split=f"{config.split}{domain}")
+        dataset, info = tfds_source.build(split, seed)
+        if info.num_classes:
+            dataset = dataset.map(lambda image, label: image)
+        domains.append((dataset, info))
+    (a, info_a), (b, info_b) = domains
+    return zip_domains(config.name, a, b, info_a.num_examples, info_b.num_examples,
+                       info_a.shape, info_b.shape)
+
+
+def _folder_domains(config, spec):
+    paths = spec.split(",")
+    if len(paths) != 2:
+        raise DatasetError(f"{FOLDERS_PREFIX}{spec}: give two folders, {FOLDERS_PREFIX}A_DIR,B_DIR.")
+    domains = []
+    for path in paths:
+        dataset, info = folder.build(config, path)
+        if info.num_classes:
+            dataset = dataset.map(lambda image, label: image)
+        domains.append((dataset, info))
+    (a, info_a), (b, info_b) = domains
+    return zip_domains(config.name, a, b, info_a.num_examples, info_b.num_examples,
+                       info_a.shape, info_b.shape)
+
+
+def _side_by_side(config, path):
+    if not os.path.isdir(path):
+        raise DatasetError(f"Image folder {path} does not exist; check the path in "
+                           f"{PAIRS_PREFIX}DIR.")
+    files = folder._images_in(path)
+    if not files:
+        raise DatasetError(f"No images in {path}: {PAIRS_PREFIX}DIR reads side-by-side A|B "
+                           f"images ({', '.join(folder.EXTENSIONS)}) directly in it.")
+    (width, height), gray = folder._scan(files, path)
+    mode, channels = ("L", 1) if gray else ("RGB", 3)
+
+    def decode(filename):
+        with Image.open(filename.decode()) as image:
+            return np.asarray(image.convert(mode), np.uint8).reshape(height, width, channels)
+
+    def load(filename):
+        image = tf.numpy_function(decode, [filename], tf.uint8)
+        image.set_shape([height, width, channels])
+        half = width // 2
+        return {"a": square_resize(image[:, :half], config.resolution),
+                "b": square_resize(image[:, half:2 * half], config.resolution)}
+
+    dataset = tf.data.Dataset.from_tensor_slices(files).map(load,
+                                                            num_parallel_calls=tf.data.AUTOTUNE)
+    shape = (config.resolution, config.resolution, channels)
+    return dataset, DatasetInfo(config.name, shape, 0, len(files))
+
+
+def build(config, seed=0):
+    """(unbatched dataset of {"a", "b"}, DatasetInfo) for one of the ``handles`` forms."""
+    name = config.name
+    if name.startswith(FOLDERS_PREFIX):
+        return _folder_domains(config, name[len(FOLDERS_PREFIX):])
+    if name.startswith(PAIRS_PREFIX):
+        return _side_by_side(config, name[len(PAIRS_PREFIX):])
+    return _tfds_domains(config, seed)
