@@ -9,12 +9,31 @@ import json
 import os
 import platform
 import statistics
+import time
+
+import keras
+import tensorflow as tf
+
+from ganzoo import config as config_lib
+
+
+def bench_config(family, latent_dim, resolution, width, batch_size=64, precision="float32"):
+    """The fixed config both benchmarks use: ganzoo's dcgan networks on digits."""
+    net = {"arch": "dcgan", "args": {"width": width}}
+    return config_lib.from_dict({
+        "family": family, "latent_dim": latent_dim,
+        "data": {"name": "digits", "resolution": resolution, "batch_size": batch_size},
+        "generator": net, "discriminator": net, "train": {"precision": precision},
+    })
+
+
+def clock():
+    """(wall, CPU seconds of this process, all threads): subtract two to time a span."""
+    return time.perf_counter(), time.process_time()
 
 
 def use_logical_cpus(count):
     """Splits the first physical CPU into ``count`` logical devices; call before TF runs."""
-    import tensorflow as tf
-
     tf.config.set_logical_device_configuration(
         tf.config.list_physical_devices("CPU")[0],
         [tf.config.LogicalDeviceConfiguration() for _ in range(count)])
@@ -22,9 +41,6 @@ def use_logical_cpus(count):
 
 def machine():
     """Where the numbers come from: CPU model, cores, accelerators, versions, load."""
-    import keras
-    import tensorflow as tf
-
     cpu = platform.processor() or "unknown"
     try:
         with open("/proc/cpuinfo") as f:

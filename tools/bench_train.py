@@ -14,10 +14,18 @@ timed from the end of its first step to the end of its last. Medians are reporte
 
 import argparse
 import os
-import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import _bench  # noqa: E402  (tools/ is on sys.path when a tool runs as a script)
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from keras import layers, ops  # noqa: E402
+
+from ganzoo import runtime  # noqa: E402
+from ganzoo.build import build_family  # noqa: E402
+from ganzoo.data import digits, load_dataset  # noqa: E402
+from ganzoo.registry import FAMILIES  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -40,24 +48,8 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def bench_config(family, args):
-    """The fixed config every family is timed at: dcgan networks on digits."""
-    from ganzoo import config as config_lib
-
-    net = {"arch": "dcgan", "args": {"width": args.width}}
-    return config_lib.from_dict({
-        "family": family, "latent_dim": args.latent_dim,
-        "data": {"name": "digits", "resolution": args.resolution, "batch_size": args.batch_size},
-        "generator": net, "discriminator": net,
-        "train": {"precision": args.precision},
-    })
-
-
 def reference_networks(config, info):
     """keras.Sequential G and D, layer for layer ganzoo's dcgan networks (unconditional)."""
-    import keras
-    from keras import layers
-
     g_args, d_args = config.generator.args, config.discriminator.args
     resolution, _, channels = info.shape
     blocks = resolution.bit_length() - 3  # 4x4 -> resolution in stride-2 steps
@@ -83,9 +75,6 @@ def reference_networks(config, info):
 
 
 def reference_model_class():
-    import keras
-    from keras import ops
-
     class ReferenceDCGAN(keras.Model):
         """keras.io's DCGAN example ("DCGAN to generate face images"), as a user writes it.
 
@@ -116,8 +105,6 @@ def reference_model_class():
             return [self.d_loss_metric, self.g_loss_metric]
 
         def train_step(self, data):
-            import tensorflow as tf
-
             real_images = data[0] if isinstance(data, tuple) else data
             batch_size = ops.shape(real_images)[0]
             z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
@@ -148,8 +135,6 @@ def reference_model_class():
 
 def build_reference(config, info):
     """The plain model, compiled with the same optimizers ganzoo's recipe uses."""
-    import keras
-
     generator, discriminator = reference_networks(config, info)
     model = reference_model_class()(generator, discriminator, config.latent_dim)
     t = config.train
@@ -166,10 +151,6 @@ def build_reference(config, info):
 def reference_dataset(config, batch_size):
     """The textbook input pipeline over the same digits images: in memory, shuffled,
     batched, prefetched."""
-    import tensorflow as tf
-
-    from ganzoo.data import digits
-
     examples, _ = digits.build(config.data)
     images = next(iter(examples.batch(1 << 20)))[0]
     return (tf.data.Dataset.from_tensor_slices(images).shuffle(config.data.shuffle_buffer)
@@ -183,7 +164,6 @@ def count_params(*networks):
 def step_timer(steps):
     """A callback whose ``seconds`` (wall, CPU of this process) span the end of step 1 to
     the end of step ``steps``."""
-    import keras
 
     class StepTimer(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
@@ -191,8 +171,8 @@ def step_timer(steps):
 
         def on_train_batch_end(self, batch, logs=None):
             if batch in (0, steps - 1):
-                keras.ops.convert_to_numpy(next(iter(logs.values())))  # wait for the device
-                self.marks.append((time.perf_counter(), time.process_time()))
+                ops.convert_to_numpy(next(iter(logs.values())))  # wait for the device
+                self.marks.append(_bench.clock())
 
         @property
         def seconds(self):
@@ -212,16 +192,8 @@ def fit_seconds(model, dataset, steps):
 
 def main(argv=None):
     args = parse_args(argv)
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import _bench
-
     if args.replicas == 2:
         _bench.use_logical_cpus(2)
-    from ganzoo import runtime
-    from ganzoo.build import build_family
-    from ganzoo.data import load_dataset
-    from ganzoo.registry import FAMILIES
-
     runtime.set_precision(args.precision)
     strategy = runtime.make_strategy("mirrored" if args.replicas == 2 else "default")
     if strategy.num_replicas_in_sync != args.replicas:
@@ -229,10 +201,14 @@ def main(argv=None):
     families = FAMILIES.names() if args.families == "all" else args.families.split(",")
 
     models, datasets, rows = {}, {}, {}
-    ref_config = bench_config("dcgan", args)
+    def bench_config(family):
+        return _bench.bench_config(family, args.latent_dim, args.resolution, args.width,
+                                   args.batch_size, args.precision)
+
+    ref_config = bench_config("dcgan")
     with strategy.scope():
         for family in families:
-            config = bench_config(family, args)
+            config = bench_config(family)
             batch = config.data.batch_size * config.family_args["d_steps"]
             datasets[family], info = load_dataset(config.data, batch)
             models[family] = build_family(config, info)
