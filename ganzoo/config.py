@@ -199,6 +199,9 @@ def load_yaml(path):
 def override(config, dotted):
     """Applies {"train.steps": 10, "data.name": "ring"}; validated like the YAML."""
     values = config.to_dict()
+    for role in ("generator", "discriminator"):
+        if dotted.get(f"{role}.arch", values[role]["arch"]) != values[role]["arch"]:
+            values[role]["args"] = {}  # the old architecture's resolved arguments do not apply
     for key, value in dotted.items():
         node = values
         *parents, leaf = key.split(".")
