@@ -17,11 +17,14 @@ import ganzoo  # noqa: E402,F401
 from ganzoo import config as config_lib  # noqa: E402
 from ganzoo.registry import FAMILIES  # noqa: E402
 
-TINY_NET = {"dcgan": {"width": 4, "max_width": 8}, "mlp": {"units": 8, "depth": 1}}
+TINY_NET = {"dcgan": {"width": 4, "max_width": 8}, "mlp": {"units": 8, "depth": 1},
+            "progan": {"width": 4, "max_width": 8}, "stylegan": {"width": 4, "max_width": 8}}
+FAMILY_ARCH = {"progan": "progan", "stylegan": "stylegan"}  # families that need their own nets
 
 
-def tiny_config(family, dataset="digits", arch="dcgan", **overrides):
+def tiny_config(family, dataset="digits", arch=None, **overrides):
     """A config small enough that one step takes well under a second."""
+    arch = arch or FAMILY_ARCH.get(family, "dcgan")
     values = {
         "family": family,
         "latent_dim": 4,

@@ -11,6 +11,13 @@ CASES = {
                                 spectral_norm=True, norm="layer"),
     "mlp_generator": dict(latent_dim=8, data_shape=(2,), units=8),
     "mlp_discriminator": dict(data_shape=(2,), aux_classes=4, units=8),
+    "progan_generator": dict(latent_dim=8, data_shape=(16, 16, 3), num_classes=3, width=4,
+                             max_width=8),
+    "progan_discriminator": dict(data_shape=(16, 16, 3), aux_classes=3, width=4, max_width=8),
+    "stylegan_generator": dict(latent_dim=8, data_shape=(16, 16, 3), num_classes=3, w_dim=6,
+                               mapping_layers=2, width=4, max_width=8),
+    "stylegan_discriminator": dict(data_shape=(16, 16, 3), num_classes=3, width=4,
+                                   max_width=8),
 }
 
 

@@ -3,5 +3,6 @@
 
 from ganzoo.networks import dcgan, mlp
 from ganzoo.networks import patchgan, resnet, unet
+from ganzoo.networks import progan, stylegan
 
-__all__ = ["dcgan", "mlp", "patchgan", "resnet", "unet"]
+__all__ = ["dcgan", "mlp", "patchgan", "resnet", "unet", "progan", "stylegan"]
