@@ -1,0 +1,91 @@
+"""The functions a served generator exposes, shared by the SavedModel and TFLite exports.
+
+``serving_default``: ``noise`` [batch, latent] float32, ``labels`` [batch] int32 for a
+conditional generator, ``truncation_psi`` (scalar float32) for a generator with a mean
+latent (``supports_truncation``) -> ``images`` [batch, H, W, C] float32 in [0, 1] and
+``images_uint8``; a generator of points (2-D toy data, flat vectors) returns ``points``
+[batch, *data_shape] float32 as they are.
+
+``generate``: ``seed`` int64 + ``batch_size`` int32 (+ ``truncation_psi``) -> the same
+outputs plus the ``noise`` (and ``labels``) drawn by stateless RNG: the same seed gives the
+same samples, on any server.
+"""
+
+import tensorflow as tf
+
+
+def makes_images(generator):
+    return len(generator.data_shape) == 3
+
+
+def check_exportable(generator):
+    """A clear error for generators that do not map noise to data."""
+    if getattr(generator, "latent_dim", None) is None:
+        raise ValueError(
+            f"{type(generator).__name__} takes images, not noise: export handles noise-to-data "
+            "generators only (use 'ganzoo translate' for image-to-image models).")
+
+
+def input_specs(generator, batch_size=None):
+    """{name: TensorSpec} of ``serving_default``; ``batch_size=None`` is polymorphic."""
+    specs = {"noise": tf.TensorSpec([batch_size, generator.latent_dim], tf.float32, "noise")}
+    if generator.num_classes:
+        specs["labels"] = tf.TensorSpec([batch_size], tf.int32, "labels")
+    if getattr(generator, "supports_truncation", False):
+        specs["truncation_psi"] = tf.TensorSpec([], tf.float32, "truncation_psi")
+    return specs
+
+
+def generate_specs(generator):
+    """{name: TensorSpec} of ``generate``."""
+    specs = {"seed": tf.TensorSpec([], tf.int64, "seed"),
+             "batch_size": tf.TensorSpec([], tf.int32, "batch_size")}
+    if getattr(generator, "supports_truncation", False):
+        specs["truncation_psi"] = tf.TensorSpec([], tf.float32, "truncation_psi")
+    return specs
+
+
+def generator_outputs(generator, noise, labels=None, truncation_psi=None):
+    """The served outputs of one generator call (inference mode)."""
+    inputs = noise if labels is None else [noise, labels]
+    extra = {} if truncation_psi is None else {"truncation_psi": truncation_psi}
+    samples = tf.cast(generator(inputs, training=False, **extra), tf.float32)
+    if not makes_images(generator):
+        return {"points": samples}
+    images = tf.clip_by_value((samples + 1.0) / 2.0, 0.0, 1.0)
+    return {"images": images, "images_uint8": tf.cast(tf.round(images * 255.0), tf.uint8)}
+
+
+def _with_signature(fn, specs):
+    """A tf.function taking ``specs`` (in order) as positional tensors, named as in specs."""
+    names = list(specs)
+    return tf.function(lambda *tensors: fn(**dict(zip(names, tensors))),
+                       input_signature=list(specs.values()))
+
+
+def serving_function(generator, batch_size=None):
+    return _with_signature(lambda **inputs: generator_outputs(generator, **inputs),
+                           input_specs(generator, batch_size))
+
+
+def generate_function(generator):
+    def generate(seed, batch_size, truncation_psi=None):
+        noise = tf.random.stateless_normal([batch_size, generator.latent_dim],
+                                           seed=tf.stack([seed, tf.constant(0, tf.int64)]))
+        drawn = {"noise": noise}
+        if generator.num_classes:
+            drawn["labels"] = tf.random.stateless_uniform(
+                [batch_size], seed=tf.stack([seed, tf.constant(1, tf.int64)]),
+                minval=0, maxval=generator.num_classes, dtype=tf.int32)
+        return {**generator_outputs(generator, **drawn, truncation_psi=truncation_psi),
+                **drawn}
+
+    return _with_signature(generate, generate_specs(generator))
+
+
+def module_for(generator):
+    """A tf.Module that tracks the generator's variables but not the Keras model itself:
+    tracking the model left READ_VARIABLE ops in the TFLite conversion (NaN outputs)."""
+    module = tf.Module()
+    module.generator_variables = [variable.value for variable in generator.variables]
+    return module
