@@ -46,7 +46,9 @@ def keras_samples(generator, inputs):
     extra = {"truncation_psi": inputs["truncation_psi"]} if "truncation_psi" in inputs else {}
     raw = generator(noise if labels is None else [noise, labels], training=False, **extra)
     raw = np.asarray(raw, np.float32)
-    return (raw + 1.0) / 2.0 if signatures.makes_images(generator) else raw
+    # served images are clipped to [0, 1]: generators with a linear output (ProGAN,
+    # StyleGAN) can overshoot
+    return np.clip((raw + 1.0) / 2.0, 0.0, 1.0) if signatures.makes_images(generator) else raw
 
 
 def max_abs_diff(expected, outputs):
