@@ -4,6 +4,7 @@ import glob
 import json
 import math
 import os
+import types
 
 import numpy as np
 import pytest
@@ -54,6 +55,12 @@ def test_fid_callback_refuses_2d_data():
     config = tiny_config("gan", dataset="ring", arch="mlp", **{"train.fid_every": 5})
     with pytest.raises(ValueError, match="needs image data.*fid_every=0"):
         callback.FID("unused", config, DatasetInfo("ring", (2,), 0, None))
+
+
+def test_metrics_refuse_image_to_image_generators():
+    translator = types.SimpleNamespace(name="unet_generator", input_kind="image")
+    with pytest.raises(ValueError, match="unet_generator translates images"):
+        report.sampler(translator)
 
 
 def test_fid_config_is_checked():

@@ -31,6 +31,7 @@ class FID(keras.callbacks.Callback):
         self.batch_size = min(self.settings.fid_samples, 250)
 
     def on_train_begin(self, logs=None):
+        report.sampler(self.model.sampling_generator())  # fails now for a generator without noise
         # Float32 features whatever the training precision; built where the model lives.
         policy = keras.mixed_precision.global_policy()
         keras.mixed_precision.set_global_policy("float32")

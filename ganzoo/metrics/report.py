@@ -55,6 +55,9 @@ def build_extractor(name, inception_weights=None):
 def sampler(generator, seed=0):
     """``sample_fn(batch_size)`` for ``evaluation.evaluate``: samples from standard normal
     latents (and uniform class labels for conditional generators), reproducible by ``seed``."""
+    if getattr(generator, "input_kind", "noise") == "image":
+        raise ValueError(f"{generator.name} translates images (cyclegan, pix2pix): these "
+                         "metrics score generators that sample from noise.")
     rng = np.random.default_rng(seed)
 
     def sample_fn(batch_size):
