@@ -22,9 +22,7 @@ class FID(keras.callbacks.Callback):
 
     def __init__(self, run_dir, config, info, cache_dir=None):
         super().__init__()
-        if len(info.shape) != 3:
-            raise ValueError(f"train.fid_every needs image data, but {info.name} examples have "
-                             f"shape {info.shape}: set train.fid_every=0.")
+        report.check_images(info.shape, info.name)
         self.log_dir = os.path.join(run_dir, "logs", "fid")
         self.data, self.settings = config.data, config.train
         self.cache_dir = cache_dir or report.default_cache_dir()

@@ -76,6 +76,13 @@ def real_batches(data_config, batch_size, seed=0):
     yield from load_dataset(data_config, batch_size, seed=seed, repeat=False)[0]
 
 
+def check_images(shape, dataset_name):
+    """These metrics score images: a clear error for 2-D points (ring, grid)."""
+    if len(shape) != 3:
+        raise ValueError(f"FID, KID, IS and precision/recall need images, but {dataset_name} "
+                         f"examples have shape {tuple(shape)}.")
+
+
 def is_run_dir(path):
     """A training run directory: what ``training.read_run`` reads is there."""
     return all(os.path.isfile(os.path.join(path, f)) for f in ("config.yaml", "model.json"))
@@ -107,6 +114,7 @@ def evaluate_target(target, metrics=DEFAULT_METRICS, n=10000, batch_size=250, se
     "inception" (default: ``default_extractor``). cache_dir: default ``default_cache_dir()``.
     """
     generator, data, default_out = load_target(target)
+    check_images(generator.data_shape, data.name)
     if split:
         data = dataclasses.replace(data, split=split)
     extractor = build_extractor(extractor or default_extractor(data.name), inception_weights)
