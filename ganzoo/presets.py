@@ -127,7 +127,7 @@ def _metadata(model, path, info, extra):
         "dataset": info.name if info else None,
         "data_shape": shape,
         "resolution": shape[0] if len(shape) == 3 else None,
-        "latent_dim": generator.latent_dim,
+        "latent_dim": getattr(generator, "latent_dim", None),
         "num_classes": generator.num_classes,
         "ema": model.ema_generator is not None,
         "steps": int(optimizer.iterations.numpy()) if optimizer is not None else None,
@@ -260,7 +260,11 @@ def _extract(archive, folder):
                 t.extractall(tmp, filter="data")
         else:
             raise PresetError(f"{archive} is neither a .tar.gz nor a .zip archive.")
-        os.replace(tmp, folder)
+        try:
+            os.replace(tmp, folder)
+        except OSError:
+            if not os.path.isdir(folder):  # else another process extracted it first
+                raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -27,9 +27,14 @@ from ganzoo.data import load_dataset, toy2d
 from ganzoo.metrics import DigitsExtractor, evaluate
 from ganzoo.registry import zoo_config_path
 
-SHIPPED = ("cgan_digits", "dcgan_digits", "gan_ring", "wgan_gp_digits")
+SHIPPED = ("cgan_digits", "dcgan_digits", "gan_ring", "wgan_gp_digits", "wgan_gp_ring")
 EVAL_IMAGES = 2000
 RING_POINTS = 10000
+TRAINING_DATA = {
+    "digits": "scikit-learn's digits: UCI Optical Recognition of Handwritten Digits "
+              "(CC BY 4.0), 1797 images upsampled to 32x32",
+    "ring": "synthetic: 8 Gaussians on a circle of radius 2, std 0.02 (ganzoo.data.toy2d)",
+}
 
 
 def train_run(name, run_dir, steps=None):
@@ -83,7 +88,7 @@ def measure(model, config, info):
         return generator([z, rng.integers(generator.num_classes, size=batch_size, dtype=np.int32)])
 
     extractor = DigitsExtractor()
-    real = load_dataset(config.data, 250, repeat=False)[0]
+    real = load_dataset(config.data, info.num_examples, repeat=False)[0]  # one batch: all
     result = evaluate(sample_fn, real, extractor, metrics=("fid", "pr"), n=EVAL_IMAGES)
     metrics = {key: result.pop(key) for key in ("fid", "precision", "recall")}
     if generator.num_classes:
@@ -113,7 +118,8 @@ def main(argv=None):
                             include_discriminator=False, metadata={
                                 "metrics": metrics, "train_seconds": round(seconds[name], 1),
                                 "trained_on": f"{os.cpu_count()}-core CPU, shared with other "
-                                              f"jobs (tools/train_presets.py)"})
+                                              f"jobs (tools/train_presets.py)",
+                                "training_data": TRAINING_DATA[info.name]})
     presets.write_index(args.out)
     return 0
 
