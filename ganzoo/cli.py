@@ -3,6 +3,7 @@
     ganzoo list [families|datasets|presets|networks]
     ganzoo train FAMILY_OR_PRESET --dataset NAME [--steps N --batch-size B --lr LR ...]
     ganzoo sample RUN_DIR --n 64 --out grid.png
+    ganzoo translate RUN_DIR --input DIR --direction a2b --out DIR   (cyclegan, pix2pix)
     ganzoo interpolate RUN_DIR_OR_PRESET --seeds 1,2 --steps 8 --method slerp --out a.gif
     ganzoo arithmetic RUN_DIR_OR_PRESET --plus 3,5 --minus 7 --out strip.png
     ganzoo eval RUN_DIR_OR_PRESET --metrics fid,kid,is,pr --n 10000 [--extractor digits]
@@ -77,9 +78,20 @@ def cmd_sample(args):
     from ganzoo import images, training
 
     model = training.load_run(args.run_dir)
+    if getattr(model.generator, "input_kind", "noise") == "image":
+        raise ValueError(f"{args.run_dir} translates images: use ganzoo translate RUN_DIR "
+                         "--input DIR.")
     columns = model.generator.num_classes or None
     path = images.save_samples(training.sample(model, args.n, args.seed), args.out, columns)
     print(f"Wrote {path}")
+
+
+def cmd_translate(args):
+    from ganzoo.translate import translate_folder
+
+    count = translate_folder(args.run_dir, args.input, args.direction, args.out)
+    print(f"Translated {count} images ({args.direction}) into {args.out}; "
+          f"before/after grid: {os.path.join(args.out, 'before_after.png')}")
 
 
 def cmd_eval(args):
@@ -210,6 +222,14 @@ def parser():
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--out", default="samples.png")
     sample.set_defaults(func=cmd_sample)
+
+    translate = sub.add_parser("translate", help="translate a folder of images with a "
+                               "cyclegan or pix2pix run")
+    translate.add_argument("run_dir")
+    translate.add_argument("--input", required=True, help="folder of images to translate")
+    translate.add_argument("--direction", default="a2b", choices=["a2b", "b2a"])
+    translate.add_argument("--out", default="translated", help="output folder")
+    translate.set_defaults(func=cmd_translate)
 
     evaluate = sub.add_parser("eval", help="FID, KID, IS, precision/recall of a run or preset")
     evaluate.add_argument("target", help="run directory, preset name or preset folder")

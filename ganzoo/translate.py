@@ -33,7 +33,8 @@ def check_direction(direction):
 
 def l1(x, y):
     """Mean absolute difference, in float32."""
-    return keras.ops.mean(keras.ops.abs(keras.ops.cast(x, "float32") - keras.ops.cast(y, "float32")))
+    x, y = keras.ops.cast(x, "float32"), keras.ops.cast(y, "float32")
+    return keras.ops.mean(keras.ops.abs(x - y))
 
 
 class ImageToImageGAN(GAN):

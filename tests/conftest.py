@@ -20,17 +20,25 @@ from ganzoo.registry import FAMILIES  # noqa: E402
 TINY_NET = {"dcgan": {"width": 4, "max_width": 8}, "mlp": {"units": 8, "depth": 1},
             "progan": {"width": 4, "max_width": 8}, "stylegan": {"width": 4, "max_width": 8}}
 FAMILY_ARCH = {"progan": "progan", "stylegan": "stylegan"}  # families that need their own nets
+TINY_NET.update(resnet={"width": 4, "blocks": 1}, unet={"width": 4, "max_width": 8},
+                patchgan={"width": 4, "max_width": 8, "downsamples": 2})
+# image-to-image families: (their two-domain toy dataset, generator arch, discriminator arch)
+IMAGE_TO_IMAGE = {"cyclegan": ("digits_inverted", "resnet", "patchgan"),
+                  "pix2pix": ("digits_edges", "unet", "patchgan")}
 
 
 def tiny_config(family, dataset="digits", arch=None, **overrides):
     """A config small enough that one step takes well under a second."""
     arch = arch or FAMILY_ARCH.get(family, "dcgan")
+    d_arch = arch
+    if family in IMAGE_TO_IMAGE:
+        dataset, arch, d_arch = IMAGE_TO_IMAGE[family]
     values = {
         "family": family,
         "latent_dim": 4,
         "data": {"name": dataset, "resolution": 8, "batch_size": 4},
         "generator": {"arch": arch, "args": dict(TINY_NET[arch])},
-        "discriminator": {"arch": arch, "args": dict(TINY_NET[arch])},
+        "discriminator": {"arch": d_arch, "args": dict(TINY_NET[d_arch])},
         "family_args": {"d_steps": 2} if family in ("wgan", "wgan_gp") else {},
         "train": {"steps": 2, "steps_per_epoch": 1, "checkpoint_every": 1, "sample_grid": 4},
     }

@@ -113,7 +113,8 @@ def _tfds_domains(config, seed):
 def _folder_domains(config, spec):
     paths = spec.split(",")
     if len(paths) != 2:
-        raise DatasetError(f"{FOLDERS_PREFIX}{spec}: give two folders, {FOLDERS_PREFIX}A_DIR,B_DIR.")
+        raise DatasetError(f"{FOLDERS_PREFIX}{spec}: give two folders, "
+                           f"{FOLDERS_PREFIX}A_DIR,B_DIR.")
     domains = []
     for path in paths:
         dataset, info = folder.build(config, path)

@@ -25,8 +25,9 @@ class PatchGANDiscriminator(Discriminator):
         if num_classes or aux_classes:
             raise ValueError("The PatchGAN discriminator takes no class labels.")
         data_shape = tuple(data_shape)
-        super().__init__(data_shape=data_shape, width=width, max_width=max_width, downsamples=downsamples,
-                         norm=norm, spectral_norm=spectral_norm, paired=paired, **kwargs)
+        super().__init__(data_shape=data_shape, width=width, max_width=max_width,
+                         downsamples=downsamples, norm=norm, spectral_norm=spectral_norm,
+                         paired=paired, **kwargs)
         self.data_shape, self.num_classes, self.aux_classes = data_shape, 0, 0
         self.paired = paired
         if data_shape[0] % 2 ** downsamples:
