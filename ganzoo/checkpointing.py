@@ -42,15 +42,26 @@ def checkpoints(run_dir):
     return sorted(found)
 
 
+def _datasets(h5file):
+    """{name: array} of every dataset in an open HDF5 file."""
+    found = {}
+    h5file.visititems(lambda name, obj: found.__setitem__(name, obj[()])
+                      if isinstance(obj, h5py.Dataset) else None)
+    return found
+
+
+def arrays(path):
+    """{name: array} of everything a checkpoint holds (weights, slots, seed states)."""
+    with h5py.File(path, "r") as f:
+        return _datasets(f)
+
+
 def _digest(h5file):
     """sha256 over every dataset's name and bytes, in a fixed order."""
     sha = hashlib.sha256()
-    names = []
-    h5file.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset)
-                      else None)
-    for name in sorted(names):
+    for name, array in sorted(_datasets(h5file).items()):
         sha.update(name.encode())
-        sha.update(h5file[name][()].tobytes())
+        sha.update(array.tobytes())
     return sha.hexdigest()
 
 

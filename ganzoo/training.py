@@ -104,8 +104,59 @@ def arrange_for_replicas(dataset, d_steps, replicas):
                        else reorder(parts[0]))
 
 
+def replica_state_sync(model):
+    """A tf.function that sets each replica-local float variable (aggregation "none",
+    not trained: Keras 3's batch-norm moving statistics, spectral-norm vectors) to its
+    mean over all replicas, or None when there are no such variables or one replica.
+
+    Keras 3 updates those per replica, so without this the replicas (and workers) drift
+    apart and a checkpoint holds replica 0's statistics only.
+    """
+    strategy = model.distribute_strategy
+    local = [v for v in model.non_trainable_variables
+             if v.aggregation == "none" and "float" in str(v.dtype)]
+    if strategy.num_replicas_in_sync == 1 or not local:
+        return None
+
+    @tf.function
+    def average():
+        values = strategy.run(lambda: [tf.identity(v.value) for v in local])
+        for variable, value in zip(local, values):
+            variable.assign(strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None))
+
+    return average
+
+
+def train_function(model):
+    """``iterator -> logs``: one training step, then ``replica_state_sync``. The step is
+    Keras' own compiled ``train_function``, except under MultiWorkerMirroredStrategy, where
+    Keras 3.15 reduces the scalar logs along axis 0 and fails ("Invalid reduction dimension
+    0 for input with 0 dimensions"); there the same ``train_step`` runs from a
+    ``strategy.run`` step."""
+    strategy = model.distribute_strategy
+    if runtime.is_multi_worker(strategy):
+        @tf.function(reduce_retracing=True)
+        def keras_step(iterator):
+            logs = strategy.run(model.train_step, args=(next(iterator),))
+            return {name: strategy.reduce("MEAN", value, axis=None)
+                    for name, value in logs.items()}
+    else:
+        model.make_train_function()
+        keras_step = model.train_function
+    sync = replica_state_sync(model)
+    if sync is None:
+        return keras_step
+
+    def step(iterator):
+        logs = keras_step(iterator)
+        sync()
+        return logs
+
+    return step
+
+
 def run_steps(model, dataset, start, steps, steps_per_epoch, callbacks, verbose="auto"):
-    """Runs train steps ``start`` .. ``steps - 1`` with Keras' compiled ``train_function``.
+    """Runs train steps ``start`` .. ``steps - 1`` (see ``train_function``).
 
     Like ``fit``, but counted in steps: epoch e is steps [e * steps_per_epoch, (e + 1) *
     steps_per_epoch), so a run resumed mid-epoch continues that epoch where it stopped
@@ -119,7 +170,7 @@ def run_steps(model, dataset, start, steps, steps_per_epoch, callbacks, verbose=
         verbose=1 if verbose == "auto" else verbose, epochs=math.ceil(steps / steps_per_epoch),
         steps=steps_per_epoch, model=model)
     model.stop_training = False
-    model.make_train_function()
+    step_function = train_function(model)
     callback_list.on_train_begin()
     logs, step = {}, start
     while step < steps and not model.stop_training:
@@ -129,7 +180,7 @@ def run_steps(model, dataset, start, steps, steps_per_epoch, callbacks, verbose=
         for batch in range(step - epoch * steps_per_epoch,
                            min(steps_per_epoch, steps - epoch * steps_per_epoch)):
             callback_list.on_train_batch_begin(batch)
-            logs = model.train_function(iterator)
+            logs = step_function(iterator)
             step += 1
             callback_list.on_train_batch_end(batch, logs)
             if model.stop_training:

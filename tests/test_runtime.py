@@ -1,0 +1,157 @@
+"""tf.distribute and mixed precision: global-batch semantics on 1 vs 2 replicas, a real
+2-process MultiWorkerMirroredStrategy run, and finite mixed-precision training."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from conftest import tiny_config
+from ganzoo import checkpointing, runtime, training
+from ganzoo.build import build_family
+from ganzoo.data import load_dataset
+from ganzoo.registry import FAMILIES
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _one_sgd_step(config, strategy_name, arrange=True):
+    """Weights after one SGD step on the first global batch, under ``strategy_name``."""
+    strategy = runtime.make_strategy(strategy_name)
+    keras.utils.set_random_seed(0)
+    d_steps = config.family_args["d_steps"]
+    dataset, info = load_dataset(config.data, config.data.batch_size * d_steps)
+    if arrange:
+        dataset = training.arrange_for_replicas(dataset, d_steps, strategy.num_replicas_in_sync)
+    with strategy.scope():
+        model = build_family(config, info)
+    training.run_steps(model, dataset, 0, 1, 1, [], verbose=0)
+    return [w.numpy() for w in model.generator.weights + model.discriminator.weights]
+
+
+def _sgd_config(family):
+    """SGD with lr 1 (the update is the gradient) and no batch statistics, which are
+    per replica by design."""
+    return tiny_config(family, **{
+        "train.optimizer": "sgd", "train.g_lr": 1.0, "train.d_lr": 1.0,
+        "data.batch_size": 8, "generator.args.norm": "layer",
+        "discriminator.args.norm": "layer"})
+
+
+@pytest.mark.parametrize("family", ["dcgan", "cgan", "acgan", "wgan"])
+def test_same_global_batch_gives_same_update_on_one_or_two_replicas(family):
+    config = _sgd_config(family)
+    one, two = _one_sgd_step(config, "default"), _one_sgd_step(config, "mirrored")
+    for a, b in zip(one, two):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_d_steps_chunks_need_the_replica_arrangement():
+    """Without arrange_for_replicas, WGAN's k=2 critic chunks would hold other examples on
+    2 replicas than on 1: the test above would see it."""
+    config = _sgd_config("wgan")
+    one = _one_sgd_step(config, "default")
+    two = _one_sgd_step(config, "mirrored", arrange=False)
+    assert any(not np.allclose(a, b, rtol=1e-4, atol=1e-5) for a, b in zip(one, two))
+
+
+def _free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_two_worker_multi_worker_mirrored_run_on_localhost(tmp_path):
+    config = tiny_config("dcgan", **{"train.steps": 4, "train.steps_per_epoch": 2,
+                                     "train.checkpoint_every": 2, "train.strategy": "multi_worker"})
+    config_path, run_dir = tmp_path / "c.yaml", str(tmp_path / "run")
+    config_path.write_text(config.to_yaml())
+    workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
+    processes = []
+    for index in range(2):
+        tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+        processes.append(subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "tools", "train_with_hooks.py"), "--save-final",
+             str(tmp_path / f"worker{index}.weights.h5"), "--", "train", "--config",
+             str(config_path), "--out", run_dir], cwd=ROOT, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "TF_CONFIG": json.dumps(tf_config), "TF_CPP_MIN_LOG_LEVEL": "2"}))
+    try:
+        outputs = [p.communicate(timeout=300)[0] for p in processes]
+    finally:
+        for p in processes:
+            p.kill()
+    for p, output in zip(processes, outputs):
+        assert p.returncode == 0, output[-3000:]
+    finals = [checkpointing.arrays(tmp_path / f"worker{i}.weights.h5") for i in range(2)]
+    assert sorted(finals[0]) == sorted(finals[1])
+    for name in finals[0]:
+        np.testing.assert_array_equal(finals[0][name], finals[1][name], err_msg=name)
+    # Only the chief (worker 0) wrote the run directory; its last checkpoint is step 4.
+    assert [step for step, _ in checkpointing.checkpoints(run_dir)] == [2, 4]
+    saved = checkpointing.arrays(checkpointing.checkpoints(run_dir)[-1][1])
+    assert int(saved["g_optimizer/vars/0"]) == 4
+    np.testing.assert_array_equal(saved["generator/layers/conv2d_transpose/vars/0"],
+                                  finals[1]["generator/layers/conv2d_transpose/vars/0"])
+
+
+def _finite_mixed_run(family, precision):
+    config = tiny_config(family, **{"train.precision": precision})
+    runtime.set_precision(precision)
+    keras.utils.set_random_seed(0)
+    dataset, info = load_dataset(config.data, 4 * config.family_args["d_steps"])
+    model = build_family(config, info)
+    if precision == "mixed_float16":
+        assert isinstance(model.g_optimizer, keras.optimizers.LossScaleOptimizer)
+        assert isinstance(model.d_optimizer, keras.optimizers.LossScaleOptimizer)
+    history = model.fit(dataset, steps_per_epoch=2, epochs=1, verbose=0).history
+    assert all(np.isfinite(values[-1]) for values in history.values()), history
+    for weight in model.generator.weights + model.discriminator.weights:
+        assert np.all(np.isfinite(keras.ops.convert_to_numpy(weight.value))), weight.path
+    assert keras.ops.convert_to_numpy(training.sample(model, 2)).dtype == np.float32
+
+
+@pytest.mark.parametrize("family, precision", [("dcgan", "mixed_float16"),
+                                               ("wgan_gp", "mixed_float16"),
+                                               ("acgan", "mixed_bfloat16")])
+def test_mixed_precision_run_stays_finite(family, precision):
+    _finite_mixed_run(family, precision)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("precision", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision_every_family_stays_finite(family_name, precision):
+    _finite_mixed_run(family_name, precision)
+
+
+def test_bad_tf_config_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", "{cluster: oops")
+    with pytest.raises(ValueError, match="TF_CONFIG is not valid JSON"):
+        runtime.make_strategy("multi_worker")
+
+
+def test_single_process_is_chief_and_votes_locally():
+    strategy = runtime.make_strategy("default")
+    assert runtime.is_chief(strategy) and runtime.worker_id(strategy) == (None, 0)
+    assert runtime.stop_vote(strategy)(True) is True
+
+
+def test_replicas_agree_on_batch_norm_and_spectral_norm_state():
+    config = tiny_config("sngan")
+    strategy = runtime.make_strategy("mirrored")
+    dataset, info = load_dataset(config.data, 4)
+    with strategy.scope():
+        model = build_family(config, info)
+    training.run_steps(model, dataset, 0, 2, 1, [], verbose=0)
+    for variable in model.non_trainable_variables:
+        first, second = (copy.numpy() for copy in variable.value.values)
+        np.testing.assert_array_equal(first, second, err_msg=variable.path)
