@@ -72,8 +72,11 @@ def test_export_layout_and_parity(exported):
                                model_server_config_pb2.ModelServerConfig())
     [entry] = config.model_config_list.config
     assert (entry.name, entry.base_path) == (generator.name, os.path.abspath(model_dir))
-    assert f"--model_config_file={os.path.abspath(out)}/models.config" in \
-        record["serve_commands"][0]
+    single, every, docker = record["serve_commands"]
+    assert f"--model_name={generator.name} --model_base_path={entry.base_path}" in single
+    assert f"--model_config_file={os.path.abspath(out)}/models.config" in every
+    docker_config = open(os.path.join(out, "models.docker.config")).read()
+    assert f'base_path: "/models/{generator.name}"' in docker_config and "/models/" in docker
 
 
 def validate_warmup_path():
@@ -279,11 +282,13 @@ def test_export_from_a_trained_run(tmp_path):
 
 @pytest.mark.slow
 def test_every_family_generator_exports(family_name, tmp_path):
-    config = tiny_config(family_name, arch="mlp" if family_name == "gan" else "dcgan")
-    generator, _ = build_networks(config, DatasetInfo("digits", (8, 8, 1), 10, None))
+    generator, _ = build_networks(tiny_config(family_name),
+                                  DatasetInfo("digits", (8, 8, 1), 10, None))
     if getattr(generator, "latent_dim", None) is None:
         with pytest.raises(ValueError, match="takes images, not noise"):
             export(generator, "saved_model", str(tmp_path))
         return
     record = export(generator, "saved_model", str(tmp_path), fresh_process=False)
     assert max(record["saved_model"]["max_abs_diff"].values()) <= 1e-4
+    inputs = signature_defs(record["saved_model"]["path"])["serving_default"].inputs
+    assert ("truncation_psi" in inputs) == getattr(generator, "supports_truncation", False)

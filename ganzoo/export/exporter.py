@@ -90,7 +90,7 @@ def export(target, formats=FORMATS, out="exports", name=None, tflite_batch=1,
     generator = resolve_target(target)
     signatures.check_exportable(generator)
     os.makedirs(model_dir, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=".staging-", dir=model_dir)
+    staging = tempfile.mkdtemp(prefix=layout.STAGING_PREFIX, dir=model_dir)
     try:
         record = _write_and_check(generator, staging, name, formats, tflite_batch,
                                   fresh_process)
@@ -112,7 +112,7 @@ def export(target, formats=FORMATS, out="exports", name=None, tflite_batch=1,
             os.rmdir(model_dir)
     if "saved_model" in formats:
         record["models_config"] = layout.write_models_config(out)
-        record["serve_commands"] = layout.serve_commands(out)
+        record["serve_commands"] = layout.serve_commands(out, name)
     return record
 
 
@@ -129,6 +129,7 @@ def describe(record):
         lines += [f"  {entry['file']}: {entry['bytes']} bytes, max abs diff "
                   f"{entry['max_abs_diff']:.2g}" for entry in record["tflite"]["files"].values()]
     if "serve_commands" in record:
-        lines += [f"Serve every model in {record['models_config']}:",
+        lines += ["Serve it (the last two serve every model in "
+                  f"{record['models_config']}):",
                   *[f"  {command}" for command in record["serve_commands"]]]
     return lines

@@ -23,6 +23,7 @@ MARKER = "ganzoo_export.json"
 MODELS_CONFIG = "models.config"
 DOCKER_CONFIG = "models.docker.config"
 TFLITE_DIR = "tflite"
+STAGING_PREFIX = ".staging-"  # a version being written (TF Serving ignores it)
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -44,12 +45,13 @@ def _integer_folders(folder):
 
 
 def read_marker(model_dir):
-    """The folder's export records ({} for a new folder); an error if it is not ganzoo's."""
+    """The folder's export records (none for a new folder); an error if it is not ganzoo's."""
     path = os.path.join(model_dir, MARKER)
     if os.path.isfile(path):
         with open(path) as f:
             return json.load(f)
-    if os.path.isdir(model_dir) and os.listdir(model_dir):
+    entries = os.listdir(model_dir) if os.path.isdir(model_dir) else []
+    if any(not entry.startswith(STAGING_PREFIX) for entry in entries):
         raise ExportError(f"{model_dir} exists and is not a ganzoo export (no {MARKER}): "
                           "choose another --out or --name.")
     return {"versions": {}}
@@ -109,10 +111,13 @@ def write_models_config(out):
     return os.path.join(out, MODELS_CONFIG)
 
 
-def serve_commands(out):
-    """The exact commands that serve every model under ``out`` (host binary, docker)."""
+def serve_commands(out, name):
+    """The exact commands that serve model ``name`` alone, then every model under ``out``
+    (host binary, docker)."""
     out = os.path.abspath(out)
     return [
+        "tensorflow_model_server --port=8500 --rest_api_port=8501 "
+        f"--model_name={name} --model_base_path={os.path.join(out, name)}",
         "tensorflow_model_server --port=8500 --rest_api_port=8501 "
         f"--model_config_file={os.path.join(out, MODELS_CONFIG)}",
         f"docker run --rm -p 8500:8500 -p 8501:8501 -v {out}:/models tensorflow/serving "
