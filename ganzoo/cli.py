@@ -7,6 +7,8 @@
     ganzoo interpolate RUN_DIR_OR_PRESET --seeds 1,2 --steps 8 --method slerp --out a.gif
     ganzoo arithmetic RUN_DIR_OR_PRESET --plus 3,5 --minus 7 --out strip.png
     ganzoo eval RUN_DIR_OR_PRESET --metrics fid,kid,is,pr --n 10000 [--extractor digits]
+    ganzoo export RUN_DIR_OR_PRESET --format saved_model,tflite --out exports/ [--name N]
+    ganzoo query --rest URL | --grpc HOST:PORT --model NAME --out grid.png
 
 Errors a user can fix (unknown names, bad config keys, missing data) print one line
 and exit with status 2; a traceback means a bug in ganzoo.
@@ -158,6 +160,21 @@ def cmd_arithmetic(args):
     print(f"Wrote {_save_strip(outputs, args.out)}")
 
 
+def cmd_export(args):
+    from ganzoo.export import describe, export
+
+    print("\n".join(describe(export(args.target, args.format, args.out, args.name,
+                                     args.tflite_batch))))
+
+
+def cmd_query(args):
+    from ganzoo.export.client import query
+
+    path = query(args.out, args.rest, args.grpc, args.model, args.n, args.seed,
+                 args.truncation_psi)
+    print(f"Wrote {path}")
+
+
 def _first_line(family):
     return sys.modules[family.__module__].__doc__.strip().splitlines()[0]
 
@@ -270,6 +287,26 @@ def parser():
     arithmetic.add_argument("--out", default="arithmetic.png",
                             help="PNG strip: plus, minus, result (or a .gif)")
     arithmetic.set_defaults(func=cmd_arithmetic)
+
+    export = sub.add_parser("export", help="SavedModel for TF Serving and TFLite files")
+    export.add_argument("target", help="run directory or preset")
+    export.add_argument("--format", default="saved_model,tflite",
+                        help="comma list of saved_model, tflite (default both)")
+    export.add_argument("--out", default="exports", help="export folder (default exports/)")
+    export.add_argument("--name", help="model name (default: the run's or preset's name)")
+    export.add_argument("--tflite-batch", type=int, default=1, help="TFLite's static batch")
+    export.set_defaults(func=cmd_export)
+
+    query = sub.add_parser("query", help="ask TF Serving for samples, save a grid")
+    server = query.add_mutually_exclusive_group(required=True)
+    server.add_argument("--rest", metavar="URL", help="http://HOST:8501/v1/models/NAME")
+    server.add_argument("--grpc", metavar="HOST:PORT", help="e.g. localhost:8500")
+    query.add_argument("--model", help="model name (needed with --grpc)")
+    query.add_argument("--n", type=int, default=16)
+    query.add_argument("--seed", type=int, default=0)
+    query.add_argument("--truncation-psi", type=float, help="for models with a mean latent")
+    query.add_argument("--out", default="grid.png")
+    query.set_defaults(func=cmd_query)
     return p
 
 
