@@ -30,12 +30,13 @@ class FID(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         report.sampler(self.model.sampling_generator())  # fails now for a generator without noise
-        # Float32 features whatever the training precision; built where the model lives.
+        # Float32 features whatever the training precision. Built outside the strategy's
+        # scope: plain variables, as only the chief runs this (mirrored variables would wait
+        # for the other workers under multi-worker training).
         policy = keras.mixed_precision.global_policy()
         keras.mixed_precision.set_global_policy("float32")
         try:
-            with self.model.distribute_strategy.scope():
-                self.extractor = report.build_extractor(report.default_extractor(self.data.name))
+            self.extractor = report.build_extractor(report.default_extractor(self.data.name))
         finally:
             keras.mixed_precision.set_global_policy(policy)
         self.real = evaluation.reference_stats(
