@@ -67,8 +67,9 @@ def cmd_train(args):
     print(f"Training {config.family} on {config.data.name} for {config.train.steps} steps "
           f"in {run_dir}")
     model = training.train(config, run_dir)
-    samples = sorted(os.listdir(os.path.join(run_dir, "samples")))
-    print(f"Done. Samples: {os.path.join(run_dir, 'samples', samples[-1])}")
+    samples = os.path.join(run_dir, "samples")
+    if os.path.isdir(samples):  # with several workers, only the chief writes samples
+        print(f"Done. Samples: {os.path.join(samples, sorted(os.listdir(samples))[-1])}")
     if args.save_preset:
         from ganzoo import presets
 
