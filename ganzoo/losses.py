@@ -31,9 +31,15 @@ def _mean(x):
     return tf.reduce_mean(_f32(x))
 
 
-def d_bce(real, fake):
-    """-E[log sigmoid(real)] - E[log(1 - sigmoid(fake))] = E[softplus(-real)] + E[softplus(fake)]."""
-    return _mean(tf.nn.softplus(-_f32(real))) + _mean(tf.nn.softplus(_f32(fake)))
+def d_bce(real, fake, real_target=1.0):
+    """-E[log sigmoid(real)] - E[log(1 - sigmoid(fake))] = E[softplus(-real)] + E[softplus(fake)].
+
+    ``real_target`` < 1 is one-sided label smoothing (Salimans et al. 2016): the real term
+    becomes the BCE against t, E[t softplus(-real) + (1 - t) softplus(real)].
+    """
+    real = _f32(real)
+    real_term = real_target * tf.nn.softplus(-real) + (1.0 - real_target) * tf.nn.softplus(real)
+    return _mean(real_term) + _mean(tf.nn.softplus(_f32(fake)))
 
 
 def g_minimax(fake):
@@ -142,6 +148,12 @@ def r1_penalty(critic, real):
     """E[||grad_x critic(real)||_2^2] (the caller multiplies by gamma / 2)."""
     grad = _input_grad(critic, _f32(real))
     return tf.reduce_mean(tf.reduce_sum(tf.square(grad), axis=1))
+
+
+def feature_matching(real_features, fake_features):
+    """||E f(x) - E f(G(z))||_2^2 over the batch (Salimans et al. 2016, Sec. 3.1)."""
+    difference = tf.reduce_mean(_f32(real_features), 0) - tf.reduce_mean(_f32(fake_features), 0)
+    return tf.reduce_sum(tf.square(difference))
 
 
 def classification(labels, logits):

@@ -16,6 +16,7 @@ class ACGAN(GAN):
     default_preset = "acgan_digits"
     conditional = True
     aux_classifier = True
+    label_smoothing_applies = True
     log_names = ("d_class_loss",)
 
     def __init__(self, generator, discriminator, class_weight=1.0, **kwargs):
@@ -29,7 +30,8 @@ class ACGAN(GAN):
         class_loss = (losses.classification(labels, real_class)
                       + losses.classification(fake_labels, fake_class))
         self.log("d_class_loss", class_loss)
-        return losses.d_bce(real_logit, fake_logit) + self.class_weight * class_loss
+        return (losses.d_bce(real_logit, fake_logit, self.real_target)
+                + self.class_weight * class_loss)
 
     def g_loss(self, real, labels):
         fake_labels = self.random_labels_like(labels)

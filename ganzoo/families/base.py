@@ -19,6 +19,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from ganzoo.stabilizers import Stabilizers
+
 
 def assign_on_every_replica(targets, sources, fn):
     """targets[i] <- fn(targets[i], sources[i]) on every replica's copy.
@@ -50,7 +52,7 @@ def replica_rows(draw, rows):
     return draw(rows * replicas)[first:first + rows]
 
 
-class GAN(keras.Model):
+class GAN(Stabilizers, keras.Model):
     """Base family: generator + discriminator + two optimizers.
 
     Args:
@@ -59,6 +61,9 @@ class GAN(keras.Model):
         d_steps: discriminator updates per generator update (the seeds' k).
         ema_decay: decay of the generator's exponential moving average; 0 disables it.
         seed: seed of the latent-noise ``keras.random.SeedGenerator``.
+        diffaugment, instance_noise, instance_noise_anneal_steps, label_smoothing,
+        feature_matching, unrolled_steps, unrolled_lr: stabilisation options of the
+            ``Stabilizers`` mixin (``ganzoo/stabilizers.py``).
     """
 
     base_args = ("seed",)
@@ -135,8 +140,8 @@ class GAN(keras.Model):
 
     def discriminate(self, x, labels=None, training=True):
         """D(x), or D([x, labels]) for a conditional discriminator."""
-        inputs = [x, labels] if self.discriminator.num_classes else x
-        return self.discriminator(inputs, training=training)
+        return self.call_discriminator(self.discriminator, self.d_inputs(x, labels, training),
+                                       training)
 
     def log(self, name, value):
         """Tracks an extra scalar named in ``log_names`` (shown in the progress bar)."""
@@ -176,7 +181,7 @@ class GAN(keras.Model):
             d_loss = self._update(self.discriminator, self.d_optimizer, self.d_loss,
                                   chunk, chunk_labels)
             self.after_d_update()
-        g_loss = self._update(self.generator, self.g_optimizer, self.g_loss,
+        g_loss = self._update(self.generator, self.g_optimizer, self.generator_loss,
                               reals[-1], label_chunks[-1])
         if self.ema_generator is not None:
             self._update_ema()

@@ -14,12 +14,13 @@ from ganzoo.registry import register_family
 class ConditionalGAN(GAN):
     default_preset = "cgan_digits"
     conditional = True
+    label_smoothing_applies = True
 
     def d_loss(self, real, labels):
         fake_labels = self.random_labels_like(labels)
         fake = self.fake_like(real, fake_labels)
         return losses.d_bce(self.discriminate(real, labels),
-                            self.discriminate(fake, fake_labels))
+                            self.discriminate(fake, fake_labels), self.real_target)
 
     def g_loss(self, real, labels):
         fake_labels = self.random_labels_like(labels)

@@ -15,6 +15,7 @@ G_OBJECTIVES = {"nonsaturating": losses.g_nonsaturating, "minimax": losses.g_min
 @register_family("gan")
 class VanillaGAN(GAN):
     default_preset = "gan_ring"
+    label_smoothing_applies = True
 
     def __init__(self, generator, discriminator, g_objective="nonsaturating", **kwargs):
         super().__init__(generator, discriminator, **kwargs)
@@ -26,7 +27,7 @@ class VanillaGAN(GAN):
 
     def d_loss(self, real, labels):
         fake = self.fake_like(real)
-        return losses.d_bce(self.discriminate(real), self.discriminate(fake))
+        return losses.d_bce(self.discriminate(real), self.discriminate(fake), self.real_target)
 
     def g_loss(self, real, labels):
         return G_OBJECTIVES[self.g_objective](self.discriminate(self.fake_like(real)))

@@ -9,6 +9,7 @@ import keras
 from keras import ops
 
 from ganzoo.layers import maybe_spectral_norm
+from ganzoo.layers.minibatch import MinibatchDiscrimination
 
 
 class Network(keras.Model):
@@ -67,8 +68,10 @@ class Generator(Network):
 class Discriminator(Network):
     data_args = ("data_shape", "num_classes", "aux_classes")
 
-    def build_heads(self, spectral_norm):
-        """A float32 realness logit and, for ACGAN, float32 class logits."""
+    def build_heads(self, spectral_norm, minibatch_discrimination=False):
+        """A float32 realness logit and, for ACGAN, float32 class logits; with
+        ``minibatch_discrimination``, a ``MinibatchDiscrimination`` layer before them."""
+        self.minibatch = MinibatchDiscrimination() if minibatch_discrimination else None
         self.realness = maybe_spectral_norm(keras.layers.Dense(1, dtype="float32"), spectral_norm)
         self.classifier = None
         if self.aux_classes:
@@ -76,7 +79,17 @@ class Discriminator(Network):
                 keras.layers.Dense(self.aux_classes, dtype="float32"), spectral_norm
             )
 
+    def call(self, inputs, training=False):
+        return self.heads(self.features(inputs, training=training))
+
+    def features(self, inputs, training=False):
+        """Penultimate features [B, F], before minibatch discrimination and the heads
+        (what feature matching compares)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement features().")
+
     def heads(self, features):
+        if self.minibatch is not None:
+            features = self.minibatch(features)
         if self.classifier is None:
             return self.realness(features)
         return [self.realness(features), self.classifier(features)]

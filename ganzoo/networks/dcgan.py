@@ -61,11 +61,13 @@ class DCGANGenerator(Generator):
 @keras.saving.register_keras_serializable("ganzoo")
 class DCGANDiscriminator(Discriminator):
     def __init__(self, data_shape=(32, 32, 1), num_classes=0, aux_classes=0, width=64,
-                 max_width=512, norm="batch", spectral_norm=False, dropout=0.0, **kwargs):
+                 max_width=512, norm="batch", spectral_norm=False, dropout=0.0,
+                 minibatch_discrimination=False, **kwargs):
         data_shape = tuple(data_shape)
         super().__init__(data_shape=data_shape, num_classes=num_classes, aux_classes=aux_classes,
                          width=width, max_width=max_width, norm=norm,
-                         spectral_norm=spectral_norm, dropout=dropout, **kwargs)
+                         spectral_norm=spectral_norm, dropout=dropout,
+                         minibatch_discrimination=minibatch_discrimination, **kwargs)
         self.data_shape, self.num_classes, self.aux_classes = data_shape, num_classes, aux_classes
         resolution = data_shape[0]
         widths = _widths(_num_blocks(resolution), width, max_width)[::-1]
@@ -80,12 +82,11 @@ class DCGANDiscriminator(Discriminator):
                 keras.Sequential(list(filter(None, [conv, norm_layer, layers.LeakyReLU(0.2), drop])))
             )
         self.flatten = layers.Flatten()
-        self.build_heads(spectral_norm)
+        self.build_heads(spectral_norm, minibatch_discrimination)
 
-    def call(self, inputs, training=False):
+    def features(self, inputs, training=False):
         x, labels = self.split_inputs(inputs)
         x = self.concat_labels(x, labels, self.embedding)
         for block in self.blocks:
             x = block(x, training=training)
-        features = self.flatten(x)
-        return self.heads(features)
+        return self.flatten(x)

@@ -44,11 +44,13 @@ class MLPGenerator(Generator):
 @keras.saving.register_keras_serializable("ganzoo")
 class MLPDiscriminator(Discriminator):
     def __init__(self, data_shape=(2,), num_classes=0, aux_classes=0, units=256, depth=3,
-                 norm="none", spectral_norm=False, embed_dim=16, **kwargs):
+                 norm="none", spectral_norm=False, embed_dim=16, minibatch_discrimination=False,
+                 **kwargs):
         data_shape = tuple(data_shape)
         super().__init__(data_shape=data_shape, num_classes=num_classes, aux_classes=aux_classes,
                          units=units, depth=depth, norm=norm, spectral_norm=spectral_norm,
-                         embed_dim=embed_dim, **kwargs)
+                         embed_dim=embed_dim, minibatch_discrimination=minibatch_discrimination,
+                         **kwargs)
         self.data_shape, self.num_classes, self.aux_classes = data_shape, num_classes, aux_classes
         self.embedding = LabelEmbedding(num_classes, (embed_dim,)) if num_classes else None
         self.flatten = layers.Flatten()
@@ -57,10 +59,9 @@ class MLPDiscriminator(Discriminator):
             dense = maybe_spectral_norm(layers.Dense(units), spectral_norm)
             hidden += filter(None, [dense, normalization(norm), layers.LeakyReLU(0.2)])
         self.body = keras.Sequential(hidden)
-        self.build_heads(spectral_norm)
+        self.build_heads(spectral_norm, minibatch_discrimination)
 
-    def call(self, inputs, training=False):
+    def features(self, inputs, training=False):
         x, labels = self.split_inputs(inputs)
-        x = self.body(self.concat_labels(self.flatten(x), labels, self.embedding),
-                      training=training)
-        return self.heads(x)
+        return self.body(self.concat_labels(self.flatten(x), labels, self.embedding),
+                         training=training)
