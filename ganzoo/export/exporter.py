@@ -15,7 +15,6 @@ from ganzoo.export import layout, saved_model, signatures, tflite, validate
 from ganzoo.export.layout import ExportError
 
 FORMATS = ("saved_model", "tflite")
-ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".zip")
 
 
 def parse_formats(formats):
@@ -32,6 +31,8 @@ def default_name(target):
     """A model name from a Keras generator, run dir, preset name, folder or archive URL."""
     if isinstance(target, keras.Model):
         return target.name
+    from ganzoo.presets import ARCHIVE_SUFFIXES
+
     base = os.path.basename(urllib.parse.urlparse(str(target)).path.rstrip("/"))
     for suffix in ARCHIVE_SUFFIXES:
         base = base[:-len(suffix)] if base.endswith(suffix) else base
