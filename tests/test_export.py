@@ -10,18 +10,19 @@ import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
+from ai_edge_litert.interpreter import Interpreter
 from google.protobuf import text_format
 from tensorflow.python.saved_model import loader_impl
-from tensorflow_serving.apis import prediction_log_pb2, prediction_service_pb2_grpc
-from tensorflow_serving.apis import predict_pb2
+from tensorflow_serving.apis import predict_pb2, prediction_log_pb2, prediction_service_pb2_grpc
 from tensorflow_serving.config import model_server_config_pb2
 
 from conftest import TINY_NET, tiny_config
 from ganzoo import training
 from ganzoo.build import build_networks
 from ganzoo.data import DatasetInfo
-from ganzoo.export import ExportError, client, export, layout, validate
-from ganzoo.registry import FAMILIES, NETWORKS
+from ganzoo.export import ExportError, client, export, layout, signatures, validate
+from ganzoo.export.saved_model import WARMUP_FILE
+from ganzoo.registry import NETWORKS
 
 KINDS = {  # the generator kinds that export differently
     "dcgan": ("dcgan", (8, 8, 1), 0),
@@ -39,10 +40,12 @@ def tiny_generator(kind):
 @pytest.fixture(scope="module", params=list(KINDS))
 def exported(request, tmp_path_factory):
     """(generator, export folder, record): both formats, parity checked; the conditional
-    DCGAN in a fresh process with saved_model_cli, the others in-process (faster)."""
+    DCGAN in a fresh process with saved_model_cli, the others in-process (faster); the
+    points model's TFLite with a static batch of 2."""
     generator = tiny_generator(request.param)
     out = str(tmp_path_factory.mktemp("exports"))
-    record = export(generator, out=out, fresh_process=request.param == "dcgan_conditional")
+    record = export(generator, out=out, tflite_batch=2 if request.param == "mlp_points" else 1,
+                    fresh_process=request.param == "dcgan_conditional")
     return generator, out, record
 
 
@@ -54,7 +57,7 @@ def test_export_layout_and_parity(exported):
     generator, out, record = exported
     model_dir = os.path.join(out, generator.name)
     version = os.path.join(model_dir, "1")
-    for part in ("saved_model.pb", "variables/variables.index", validate_warmup_path()):
+    for part in ("saved_model.pb", "variables/variables.index", WARMUP_FILE):
         assert os.path.isfile(os.path.join(version, part)), part
     assert json.load(open(os.path.join(model_dir, layout.MARKER)))["versions"]["1"]["formats"] \
         == ["saved_model", "tflite"]
@@ -68,6 +71,8 @@ def test_export_layout_and_parity(exported):
         path = os.path.join(model_dir, "tflite", "1", entry["file"])
         assert os.path.getsize(path) == entry["bytes"] > 0
         assert entry["max_abs_diff"] <= validate.TOLERANCES[variant]
+        inputs = Interpreter(model_path=path).get_signature_runner().get_input_details()
+        assert list(inputs["noise"]["shape"]) == [record["tflite"]["batch_size"], 4]
     config = text_format.Parse(open(os.path.join(out, "models.config")).read(),
                                model_server_config_pb2.ModelServerConfig())
     [entry] = config.model_config_list.config
@@ -77,10 +82,6 @@ def test_export_layout_and_parity(exported):
     assert f"--model_config_file={os.path.abspath(out)}/models.config" in every
     docker_config = open(os.path.join(out, "models.docker.config")).read()
     assert f'base_path: "/models/{generator.name}"' in docker_config and "/models/" in docker
-
-
-def validate_warmup_path():
-    return os.path.join("assets.extra", "tf_serving_warmup_requests")
 
 
 def test_signatures_match_the_contract(exported):
@@ -107,7 +108,7 @@ def test_signatures_match_the_contract(exported):
 
 def test_warmup_requests_are_valid_predict_logs(exported):
     generator, _, record = exported
-    path = os.path.join(record["saved_model"]["path"], validate_warmup_path())
+    path = os.path.join(record["saved_model"]["path"], WARMUP_FILE)
     logs = [prediction_log_pb2.PredictionLog.FromString(raw.numpy())
             for raw in tf.data.TFRecordDataset(path)]
     defs = signature_defs(record["saved_model"]["path"])
@@ -238,6 +239,19 @@ def test_failed_parity_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.setitem(validate.TOLERANCES, "saved_model", -1.0)
     with pytest.raises(ExportError, match="does not reproduce the Keras generator"):
         export(tiny_generator("mlp_points"), "saved_model", str(tmp_path), fresh_process=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_broken_tflite_conversion_is_caught(tmp_path, monkeypatch):
+    """Tracking the Keras model itself leaves READ_VARIABLE ops: LiteRT returns garbage."""
+    def tracks_the_keras_model(generator):
+        module = tf.Module()
+        module.generator = generator
+        return module
+
+    monkeypatch.setattr(signatures, "module_for", tracks_the_keras_model)
+    with pytest.raises(ExportError, match="TFLite float32"):
+        export(tiny_generator("dcgan"), "tflite", str(tmp_path))
     assert list(tmp_path.iterdir()) == []
 
 
