@@ -55,6 +55,10 @@ class ProGAN(WGANGP):
             network.set_growth(level, alpha)
         return super().train_step(data)
 
+    def _update_ema(self):
+        super()._update_ema()  # averages level/alpha too: put back the exact values
+        self.ema_generator.set_growth(self.generator.level, self.generator.alpha)
+
     def current_reals(self, real):
         """The real batch at the current resolution (faded in), upsampled back."""
         g = self.generator

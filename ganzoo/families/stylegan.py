@@ -29,8 +29,9 @@ def lazily(step, interval, term):
 
 def mix_styles(w1, w2, crossover, num_ws):
     """[B, num_ws, w_dim] styles: w1 for layers < crossover[b], w2 from there on."""
-    layer = ops.arange(num_ws)[None, :, None]
-    return ops.where(layer < ops.reshape(crossover, (-1, 1, 1)), w1[:, None], w2[:, None])
+    layer = ops.arange(num_ws, dtype="int32")[None, :, None]
+    crossover = ops.reshape(ops.cast(crossover, "int32"), (-1, 1, 1))
+    return ops.where(layer < crossover, w1[:, None], w2[:, None])
 
 
 @register_family("stylegan")
@@ -83,23 +84,31 @@ class StyleGAN2(GAN):
         loss = losses.g_nonsaturating(
             self.discriminate(self.generator.synthesis(ws, training=True), labels))
         if self.pl_weight:
-            loss += self.pl_weight * lazily(self.g_optimizer.iterations, self.pl_interval,
-                                            lambda: self.path_length_penalty(ws))
+            loss += self.pl_weight * self.path_length_term(ws)
         return loss
 
-    def path_length_penalty(self, ws):
+    def path_lengths(self, ws):
+        """||J_w^T y||_2 per sample, y ~ N(0, I) / sqrt(H W), averaged over the layers' w."""
         with tf.GradientTape() as tape:
             tape.watch(ws)
             images = self.generator.synthesis(ws, training=True)
             pixels = float(images.shape[1] * images.shape[2])
-            noise = tf.random.normal(tf.shape(images)) / pixels ** 0.5
-            total = tf.reduce_sum(images * noise)
+            total = tf.reduce_sum(images * tf.random.normal(tf.shape(images)) / pixels ** 0.5)
         grads = tf.cast(tape.gradient(total, ws), "float32")
-        lengths = tf.sqrt(tf.reduce_mean(tf.reduce_sum(tf.square(grads), axis=2), axis=1))
+        return tf.sqrt(tf.reduce_mean(tf.reduce_sum(tf.square(grads), axis=2), axis=1))
+
+    def path_length_term(self, ws):
+        """interval * E[(length - a)^2] on path-length steps, else 0; a <- a + 0.01 (mean - a).
+        The cross-replica mean stays outside ``tf.cond`` (no synchronization inside it)."""
+        on = self.g_optimizer.iterations % self.pl_interval == 0
+        lengths = tf.cond(on, lambda: self.path_lengths(ws),
+                          lambda: tf.zeros([tf.shape(ws)[0]]))
         batch_mean = tf.distribute.get_replica_context().all_reduce(
             "mean", tf.stop_gradient(tf.reduce_mean(lengths)))
-        self.pl_mean.assign(self.pl_mean + 0.01 * (batch_mean - self.pl_mean))
-        return tf.reduce_mean(tf.square(lengths - self.pl_mean))
+        self.pl_mean.assign(tf.where(on, self.pl_mean + 0.01 * (batch_mean - self.pl_mean),
+                                     self.pl_mean))
+        penalty = tf.reduce_mean(tf.square(lengths - self.pl_mean)) * float(self.pl_interval)
+        return tf.where(on, penalty, 0.0)
 
     def track_w_avg(self, w):
         """w_avg <- batch mean of w + beta * (w_avg - batch mean), the same on every replica."""
