@@ -1,5 +1,7 @@
 """CycleGAN: it learns to cycle, its image pool, its two-domain data, ``ganzoo translate``."""
 
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -57,18 +59,20 @@ def test_image_pool_fills_then_swaps_about_half():
     assert int(pool.count.numpy()) == 4
 
 
-def test_checkpoint_holds_both_generators_and_discriminators(tmp_path):
-    config = tiny_config("cyclegan")
-    model, dataset = _model(config)
-    model.fit(dataset, steps_per_epoch=1, epochs=1, verbose=0)
-    path = str(tmp_path / "model.weights.h5")
-    model.save_weights(path)
-    clone, _ = _model(config)
-    clone.load_weights(path)
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """(run directory, model) after the two training steps of the tiny CycleGAN."""
+    run = str(tmp_path_factory.mktemp("cyclegan_run"))
+    return run, training.train(tiny_config("cyclegan"), run, verbose=0)
+
+
+def test_checkpoint_holds_both_generators_and_discriminators(trained_run):
+    run, model = trained_run
+    clone = training.load_run(run)
     for name in ("generator", "generator_ba", "discriminator", "discriminator_a"):
         for a, b in zip(getattr(model, name).weights, getattr(clone, name).weights):
             np.testing.assert_array_equal(a.numpy(), b.numpy())
-    assert int(clone.g_optimizer.iterations.numpy()) == 1
+    assert int(clone.g_optimizer.iterations.numpy()) == 2  # tiny_config trains 2 steps
 
 
 def test_single_domain_dataset_fails_clearly():
@@ -118,10 +122,9 @@ def test_tfds_cycle_gan_reads_both_splits():
     assert batch["a"].shape == batch["b"].shape == (2, 8, 8, 3)
 
 
-def test_train_then_translate_a_folder(tmp_path):
-    run = str(tmp_path / "run")
-    training.train(tiny_config("cyclegan"), run, verbose=0)
-    assert (tmp_path / "run" / "samples" / "step_000001.png").exists()
+def test_translate_a_folder(trained_run, tmp_path):
+    run, _ = trained_run
+    assert os.path.exists(os.path.join(run, "samples", "step_000001.png"))
     inputs = _write_images(tmp_path / "inputs", 3, "RGB", size=12)
     out = tmp_path / "out"
     assert cli.main(["translate", run, "--input", inputs, "--direction", "b2a",
@@ -138,6 +141,25 @@ def test_preset_round_trips_and_survives_toy_data(preset, tmp_path):
     path = tmp_path / "resolved.yaml"
     path.write_text(config.to_yaml())
     assert config_lib.load_yaml(str(path)) == config
-    toy = config_lib.override(config, {"data.name": "digits_inverted"})
+    toy = config_lib.override(config, {"data.name": "digits_inverted", "data.resolution": 32})
     _, info = load_dataset(toy.data, 1)
     build_family(toy, info)  # the recipe's networks build on the toy data too
+
+
+def test_export_takes_images(trained_run, tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    from ganzoo.export import export
+
+    run, model = trained_run
+    record = export(run, "saved_model,tflite", str(tmp_path), fresh_process=False)
+    assert max(record["saved_model"]["max_abs_diff"].values()) <= 1e-4
+    served = tf.saved_model.load(record["saved_model"]["path"])
+    assert list(served.signatures) == ["serving_default"]
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 8, 8, 1)).astype("float32")
+    images = served.signatures["serving_default"](images=tf.constant(x))["images"]
+    np.testing.assert_allclose(images, (model.generator(x) + 1) / 2, atol=1e-5)
+    float32 = record["tflite"]["files"]["float32"]
+    assert float32["max_abs_diff"] <= 1e-4
+    runner = Interpreter(model_path=os.path.join(record["tflite"]["path"], float32["file"]))
+    assert "images" in runner.get_signature_runner("serving_default").get_input_details()

@@ -72,6 +72,16 @@ def test_preset_round_trips_and_survives_toy_data(preset, tmp_path):
     path = tmp_path / "resolved.yaml"
     path.write_text(config.to_yaml())
     assert config_lib.load_yaml(str(path)) == config
-    toy = config_lib.override(config, {"data.name": "digits_edges"})
+    toy = config_lib.override(config, {"data.name": "digits_edges", "data.resolution": 32})
     _, info = load_dataset(toy.data, 1)
     build_family(toy, info)  # the recipe's networks build on the toy data too
+
+
+def test_export_of_the_unet_takes_images(tmp_path):
+    from ganzoo.export import export
+
+    model, _ = _model(tiny_config("pix2pix"))
+    record = export(model.sampling_generator(), "saved_model,tflite", str(tmp_path),
+                    name="pix2pix", fresh_process=False)
+    assert max(record["saved_model"]["max_abs_diff"].values()) <= 1e-4
+    assert record["tflite"]["files"]["float32"]["max_abs_diff"] <= 1e-4

@@ -22,7 +22,7 @@ import tensorflow as tf
 def reload_outputs(path, inputs, seed):
     """{"<call>__<output>": array} from the signatures of the SavedModel at ``path``."""
     model = tf.saved_model.load(path)
-    rows = len(inputs["noise"])
+    rows = len(inputs["noise"] if "noise" in inputs else inputs["images"])
     results = {}
     for batch in (rows, 1):
         feed = {k: tf.constant(v if np.ndim(v) == 0 else v[:batch]) for k, v in inputs.items()}
@@ -31,7 +31,7 @@ def reload_outputs(path, inputs, seed):
     generate = {"seed": tf.constant(seed, tf.int64), "batch_size": tf.constant(rows, tf.int32)}
     if "truncation_psi" in inputs:
         generate["truncation_psi"] = tf.constant(inputs["truncation_psi"], tf.float32)
-    for run in ("first", "second"):
+    for run in ("first", "second") if "generate" in model.signatures else ():
         for name, value in model.signatures["generate"](**generate).items():
             results[f"generate_{run}__{name}"] = value.numpy()
     return results

@@ -20,6 +20,8 @@ def warmup_inputs(generator):
                               spec.dtype.as_numpy_dtype) for name, spec in specs.items()}
     truncation = {"truncation_psi": np.float32(1.0)} if "truncation_psi" in specs else {}
     serving.update(truncation)
+    if signatures.takes_images(generator):
+        return {"serving_default": serving}
     return {"serving_default": serving,
             "generate": {"seed": np.int64(0), "batch_size": np.int32(1), **truncation}}
 
@@ -38,10 +40,10 @@ def write_warmup_requests(path, model_name, generator):
 def write_served(generator, path, model_name):
     """The SavedModel TF Serving loads: ``serving_default`` and ``generate``, any batch."""
     module = signatures.module_for(generator)
-    tf.saved_model.save(module, path, signatures={
-        "serving_default": signatures.serving_function(generator),
-        "generate": signatures.generate_function(generator),
-    })
+    served = {"serving_default": signatures.serving_function(generator)}
+    if not signatures.takes_images(generator):
+        served["generate"] = signatures.generate_function(generator)
+    tf.saved_model.save(module, path, signatures=served)
     write_warmup_requests(path, model_name, generator)
     return path
 

@@ -9,6 +9,9 @@ latent (``supports_truncation``) -> ``images`` [batch, H, W, C] float32 in [0, 1
 ``generate``: ``seed`` int64 + ``batch_size`` int32 (+ ``truncation_psi``) -> the same
 outputs plus the ``noise`` (and ``labels``) drawn by stateless RNG: the same seed gives the
 same samples, on any server.
+
+An image-to-image generator (``input_kind = "image"``: cyclegan, pix2pix) takes ``images``
+[batch, H, W, C] float32 in [-1, 1] instead of noise, and has no ``generate``.
 """
 
 import tensorflow as tf
@@ -18,16 +21,23 @@ def makes_images(generator):
     return len(generator.data_shape) == 3
 
 
+def takes_images(generator):
+    """Whether ``generator`` translates images (cyclegan, pix2pix) rather than noise."""
+    return getattr(generator, "input_kind", "noise") == "image"
+
+
 def check_exportable(generator):
-    """A clear error for generators that do not map noise to data."""
-    if getattr(generator, "latent_dim", None) is None:
-        raise ValueError(
-            f"{type(generator).__name__} takes images, not noise: export handles noise-to-data "
-            "generators only (use 'ganzoo translate' for image-to-image models).")
+    """A clear error for generators that map neither noise nor images to data."""
+    if getattr(generator, "latent_dim", None) is None and not takes_images(generator):
+        raise ValueError(f"{type(generator).__name__} has no latent_dim: export handles "
+                         "generators of noise (latent_dim) or of images (input_kind 'image').")
 
 
 def input_specs(generator, batch_size=None):
     """{name: TensorSpec} of ``serving_default``; ``batch_size=None`` is polymorphic."""
+    if takes_images(generator):
+        return {"images": tf.TensorSpec([batch_size, *generator.data_shape], tf.float32,
+                                        "images")}
     specs = {"noise": tf.TensorSpec([batch_size, generator.latent_dim], tf.float32, "noise")}
     if generator.num_classes:
         specs["labels"] = tf.TensorSpec([batch_size], tf.int32, "labels")
@@ -45,9 +55,9 @@ def generate_specs(generator):
     return specs
 
 
-def generator_outputs(generator, noise, labels=None, truncation_psi=None):
+def generator_outputs(generator, noise=None, labels=None, truncation_psi=None, images=None):
     """The served outputs of one generator call (inference mode)."""
-    inputs = noise if labels is None else [noise, labels]
+    inputs = images if images is not None else noise if labels is None else [noise, labels]
     extra = {} if truncation_psi is None else {"truncation_psi": truncation_psi}
     samples = tf.cast(generator(inputs, training=False, **extra), tf.float32)
     if not makes_images(generator):
