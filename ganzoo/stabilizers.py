@@ -103,7 +103,7 @@ class Stabilizers:
 
     def __init__(self, diffaugment="", instance_noise=0.0, instance_noise_anneal_steps=0,
                  label_smoothing=0.0, feature_matching=0.0, unrolled_steps=0,
-                 unrolled_lr=0.1, **kwargs):
+                 unrolled_lr=0.01, **kwargs):
         super().__init__(**kwargs)
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}.")
@@ -177,7 +177,8 @@ class Stabilizers:
         and G's gradient flows through the K steps (the paper's second term, which makes
         G account for how D would react; no first-order shortcut). The steps use fresh
         fakes and ``real``; they are tensors, not assignments, so D's weights, statistics
-        and optimizer state are untouched.
+        and optimizer state are untouched. Not replayed in the look-ahead: ``after_d_update``
+        (WGAN's clipping), loss scaling (mixed precision) and the cross-replica sum.
         """
         if not self.unrolled_steps:
             yield

@@ -199,21 +199,25 @@ def test_unrolling_mechanics():
     assert not all(np.allclose(a, b) for a, b in zip(through, frozen))
 
 
-def _coverage(unrolled_steps, seed):
+def _ring_modes(unrolled_steps, seed=0):
+    """Modes of the 8-Gaussian ring that a small GAN covers after 1600 steps."""
     keras.utils.set_random_seed(seed)
+    mlp = {"arch": "mlp", "args": {"units": 128, "depth": 2}}
     config = config_lib.from_dict({
         "family": "gan", "latent_dim": 16, "data": {"name": "ring", "batch_size": 256},
-        "generator": {"arch": "mlp", "args": {"units": 128, "depth": 2}},
-        "discriminator": {"arch": "mlp", "args": {"units": 128, "depth": 1}},
-        "family_args": {"unrolled_steps": unrolled_steps},
-        "train": {"seed": seed, "g_lr": 2e-4, "d_lr": 2e-4}})
+        "generator": mlp, "discriminator": mlp,
+        "family_args": {"unrolled_steps": unrolled_steps, "unrolled_lr": 0.01},
+        "train": {"seed": seed, "g_lr": 5e-4, "d_lr": 5e-4}})
     dataset, info = load_dataset(config.data, 256, seed=seed)
     model = build_family(config, info)
-    model.fit(dataset, steps_per_epoch=2000, epochs=1, verbose=0)
-    return mode_coverage(training.sample(model, 2048), "ring", threshold=10)[0]
+    model.fit(dataset, steps_per_epoch=1600, epochs=1, verbose=0)
+    # threshold 10 std = 0.2: "near the mode" at this short training length.
+    return mode_coverage(training.sample(model, 1024), "ring", threshold=10)[0]
 
 
 @pytest.mark.slow
 def test_unrolled_gan_covers_more_ring_modes():
-    plain, unrolled = _coverage(0, seed=0), _coverage(5, seed=0)
-    assert unrolled > plain, (plain, unrolled)
+    """Metz et al. 2017, Fig. 1: plain GAN collapses, 5 unrolled steps spread over the ring.
+    Measured: plain 0-1 modes, unrolled 8 (about 1 and 2 min on 2 busy cores)."""
+    plain, unrolled = _ring_modes(0), _ring_modes(5)
+    assert unrolled >= plain + 4, (plain, unrolled)
