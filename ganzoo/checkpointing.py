@@ -18,6 +18,7 @@ import os
 import re
 import signal
 import tempfile
+import threading
 import warnings
 
 import h5py
@@ -37,7 +38,7 @@ def checkpoints(run_dir):
     found = []
     for path in glob.glob(os.path.join(run_dir, "checkpoints", "step_*.weights.h5")):
         match = CHECKPOINT_PATTERN.search(path)
-        if match and not path.endswith(TEMP_SUFFIX):
+        if match:  # not a temporary file: "step_N.tmp.weights.h5" does not match
             found.append((int(match.group(1)), path))
     return sorted(found)
 
@@ -170,8 +171,9 @@ class PreemptionGuard(contextlib.AbstractContextManager):
         signal.signal(signum, self._previous[signum])
 
     def __enter__(self):
-        for signum in self.SIGNALS:
-            self._previous[signum] = signal.signal(signum, self._handle)
+        if threading.current_thread() is threading.main_thread():  # else Python refuses
+            for signum in self.SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def __exit__(self, *exc):
@@ -188,7 +190,20 @@ class Preempted(SystemExit):
         self.step = step
 
 
-class Checkpoint(keras.callbacks.Callback):
+class StepCallback(keras.callbacks.Callback):
+    """A callback that knows ``self.step``, the number of train steps taken, with epochs of
+    ``params["steps"]`` steps as ``training.run_steps`` (and ``fit``) count them."""
+
+    epoch = step = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step = self.epoch * self.params["steps"] + batch + 1
+
+
+class Checkpoint(StepCallback):
     """Saves every ``every`` steps, on a preemption signal and at the end; keeps ``keep``.
 
     Only the chief writes ``run_dir``; other workers must take part in each save (reading
@@ -197,13 +212,11 @@ class Checkpoint(keras.callbacks.Callback):
     the decision of all workers (see ``runtime.stop_vote``).
     """
 
-    def __init__(self, run_dir, every, keep, config_yaml, steps_per_epoch, guard,
-                 should_stop=bool, chief=True):
+    def __init__(self, run_dir, every, keep, config_yaml, guard, should_stop=bool,
+                 chief=True):
         super().__init__()
         self.run_dir, self.every, self.keep, self.config_yaml = run_dir, every, keep, config_yaml
-        self.steps_per_epoch, self.guard, self.should_stop = steps_per_epoch, guard, should_stop
-        self.chief = chief
-        self.epoch = self.step = 0
+        self.guard, self.should_stop, self.chief = guard, should_stop, chief
         self.saved_step, self.preempted = None, False
 
     def save(self):
@@ -218,11 +231,8 @@ class Checkpoint(keras.callbacks.Callback):
                 save(self.model, scratch, self.step, self.config_yaml)
         self.saved_step = self.step
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
     def on_train_batch_end(self, batch, logs=None):
-        self.step = self.epoch * self.steps_per_epoch + batch + 1
+        super().on_train_batch_end(batch, logs)
         if self.step % self.every == 0:
             self.save()
         if self.should_stop(self.guard.signum is not None):

@@ -23,8 +23,8 @@ import yaml
 from ganzoo import config as config_lib
 from ganzoo import images, runtime
 from ganzoo.build import build_family
-from ganzoo.checkpointing import (Checkpoint, Preempted, PreemptionGuard, checkpoints,
-                                  restore_latest)
+from ganzoo.checkpointing import (Checkpoint, Preempted, PreemptionGuard, StepCallback,
+                                  checkpoints, restore_latest)
 from ganzoo.data import DatasetInfo, load_dataset
 from ganzoo.metrics.callback import FID
 
@@ -43,7 +43,7 @@ def sample(model, n=64, seed=0):
     return keras.ops.convert_to_numpy(model.sampling_generator()(fixed_latents(model, n, seed)))
 
 
-class SampleGrid(keras.callbacks.Callback):
+class SampleGrid(StepCallback):
     """Saves a PNG of fixed-latent samples after every epoch (a scatter for 2-D data)."""
 
     def __init__(self, run_dir, n, reference=None):
@@ -52,10 +52,9 @@ class SampleGrid(keras.callbacks.Callback):
         self.n, self.reference = n, reference
 
     def on_epoch_end(self, epoch, logs=None):
-        step = int(self.model.g_optimizer.iterations.numpy())
         columns = self.model.generator.num_classes or None
         images.save_samples(sample(self.model, self.n), os.path.join(
-            self.folder, f"step_{step:06d}.png"), columns, self.reference)
+            self.folder, f"step_{self.step:06d}.png"), columns, self.reference)
 
 
 def write_run_files(run_dir, config, info):
@@ -101,7 +100,7 @@ def arrange_for_replicas(dataset, d_steps, replicas):
         return tf.reshape(tf.transpose(split, order), tensor.shape)
 
     return dataset.map(lambda *parts: tuple(map(reorder, parts)) if len(parts) > 1
-                       else reorder(parts[0]))
+                       else tf.nest.map_structure(reorder, parts[0]))  # x or {"a", "b"}
 
 
 def replica_state_sync(model):
@@ -223,8 +222,7 @@ def train(config, run_dir, verbose="auto"):
         grid = TranslationGrid(run_dir, config.data, config.train.sample_grid)
     with PreemptionGuard() as guard:
         checkpoint = Checkpoint(run_dir, config.train.checkpoint_every,
-                                config.train.keep_checkpoints, config.to_yaml(),
-                                config.train.steps_per_epoch, guard,
+                                config.train.keep_checkpoints, config.to_yaml(), guard,
                                 runtime.stop_vote(strategy), chief)
         callbacks = [
             checkpoint,

@@ -26,6 +26,10 @@ def _config():
         "train.keep_checkpoints": 2, "family_args.ema_decay": 0.9})
 
 
+def final_arrays(run_dir):
+    return checkpointing.arrays(checkpointing.checkpoints(run_dir)[-1][1])
+
+
 def assert_same_arrays(expected, actual):
     assert sorted(expected) == sorted(actual)
     different = [name for name in expected if not np.array_equal(expected[name], actual[name])]
@@ -72,7 +76,7 @@ def reference(tmp_path_factory, paused):
     """The uninterrupted run, in this process: its directory and final checkpoint's arrays."""
     run_dir = str(tmp_path_factory.mktemp("uninterrupted"))
     training.train(_config(), run_dir, verbose=0)
-    return run_dir, checkpointing.arrays(checkpointing.checkpoints(run_dir)[-1][1])
+    return run_dir, final_arrays(run_dir)
 
 
 def _snapshot(run_dir):
@@ -97,7 +101,7 @@ def test_sigkill_between_checkpoints_then_resume_matches_uninterrupted(paused, r
     assert [step for step, _ in checkpointing.checkpoints(run_dir)] == [3]
     assert cli.main(["train", "--resume", run_dir]) == 0
     assert [step for step, _ in checkpointing.checkpoints(run_dir)] == [6, 8]
-    assert_same_arrays(reference[1], checkpointing.arrays(checkpointing.checkpoints(run_dir)[-1][1]))
+    assert_same_arrays(reference[1], final_arrays(run_dir))
 
 
 def test_sigterm_checkpoints_at_next_step_then_resume_matches(paused, reference, capsys):
@@ -110,7 +114,7 @@ def test_sigterm_checkpoints_at_next_step_then_resume_matches(paused, reference,
     assert [step for step, _ in checkpointing.checkpoints(run_dir)] == [3, PAUSE_AT + 1]
     training.train(_config(), run_dir, verbose=0)  # resumes on its own
     assert f"Resuming {run_dir} from step {PAUSE_AT + 1}." in capsys.readouterr().out
-    assert_same_arrays(reference[1], checkpointing.arrays(checkpointing.checkpoints(run_dir)[-1][1]))
+    assert_same_arrays(reference[1], final_arrays(run_dir))
 
 
 def test_corrupt_or_truncated_checkpoint_falls_back_to_previous(tmp_path, reference):

@@ -19,21 +19,19 @@ import time
 import keras
 
 from ganzoo import cli, training
+from ganzoo.checkpointing import StepCallback
 
 
-class PauseAt(keras.callbacks.Callback):
-    """Creates ``marker/paused`` after step ``step`` and waits for ``marker/continue``."""
+class PauseAt(StepCallback):
+    """Creates ``marker/paused`` after step ``at`` and waits for ``marker/continue``."""
 
-    def __init__(self, step, steps_per_epoch, marker):
+    def __init__(self, at, marker):
         super().__init__()
-        self.step, self.steps_per_epoch, self.marker = step, steps_per_epoch, marker
-        self.epoch = 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
+        self.at, self.marker = at, marker
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.epoch * self.steps_per_epoch + batch + 1 != self.step:
+        super().on_train_batch_end(batch, logs)
+        if self.step != self.at:
             return
         open(os.path.join(self.marker, "paused"), "w").close()
         while not os.path.exists(os.path.join(self.marker, "continue")):
@@ -59,7 +57,7 @@ def main():
     run_steps = training.run_steps
 
     def run_steps_with_hooks(model, dataset, start, steps, steps_per_epoch, callbacks, verbose):
-        hooks = [PauseAt(args.pause_at, steps_per_epoch, args.marker)] if args.pause_at else []
+        hooks = [PauseAt(args.pause_at, args.marker)] if args.pause_at else []
         hooks += [SaveFinal(args.save_final)] if args.save_final else []
         return run_steps(model, dataset, start, steps, steps_per_epoch, [*callbacks, *hooks],
                          verbose)
