@@ -163,3 +163,11 @@ def test_export_takes_images(trained_run, tmp_path):
     assert float32["max_abs_diff"] <= 1e-4
     runner = Interpreter(model_path=os.path.join(record["tflite"]["path"], float32["file"]))
     assert "images" in runner.get_signature_runner("serving_default").get_input_details()
+
+
+@pytest.mark.slow
+def test_two_d_steps_on_two_replicas(tmp_path):
+    config = tiny_config("cyclegan", **{"family_args.d_steps": 2, "train.strategy": "mirrored",
+                                        "train.steps": 1})
+    model = training.train(config, str(tmp_path), verbose=0)
+    assert int(model.d_optimizer.iterations.numpy()) == 2
