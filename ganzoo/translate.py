@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from ganzoo import images
+from ganzoo.checkpointing import StepCallback
 from ganzoo.families.base import GAN
 from ganzoo.registry import NETWORKS
 
@@ -85,7 +86,7 @@ def translation_rows(model, examples):
     return np.concatenate(rows)
 
 
-class TranslationGrid(keras.callbacks.Callback):
+class TranslationGrid(StepCallback):
     """After every epoch, samples/step_NNNNNN.png: fixed examples and their translations
     (rows: A, G_AB(A), and for CycleGAN B, G_BA(B)); sqrt(``n``) examples per row."""
 
@@ -99,9 +100,8 @@ class TranslationGrid(keras.callbacks.Callback):
         self.examples = {k: v.numpy() for k, v in next(iter(dataset)).items()}
 
     def on_epoch_end(self, epoch, logs=None):
-        step = int(self.model.g_optimizer.iterations.numpy())
         images.save_samples(translation_rows(self.model, self.examples),
-                            os.path.join(self.folder, f"step_{step:06d}.png"), self.columns)
+                            os.path.join(self.folder, f"step_{self.step:06d}.png"), self.columns)
 
 
 def before_after(inputs, outputs, columns=8):
