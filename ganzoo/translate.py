@@ -42,7 +42,7 @@ class ImageToImageGAN(GAN):
     """A family whose generator translates domain A to domain B (a GAN otherwise).
 
     ``unpack`` gives the losses ``(x_a, x_b)`` as ``(real, labels)``; subclasses name the
-    generator of each direction in ``translator``. ``feature_matching`` is refused: it
+    generator of each direction in ``translators``. ``feature_matching`` is refused: it
     compares discriminator features of G(z).
     """
 
@@ -65,8 +65,8 @@ class ImageToImageGAN(GAN):
         return data["a"], data["b"]
 
     def translators(self):
-        """{direction: the generator that maps images that way}; "a2b" is the sampling
-        (EMA when present) generator, what export uses."""
+        """{direction: the generator that maps images that way}; the first is the
+        sampling (EMA when present) generator, the one export uses."""
         raise NotImplementedError
 
     def translator(self, direction):
