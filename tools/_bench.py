@@ -40,7 +40,7 @@ def use_logical_cpus(count):
 
 
 def machine():
-    """Where the numbers come from: CPU model, cores, accelerators, versions, load."""
+    """Where the numbers come from: CPU model, cores, accelerators, versions, load now."""
     cpu = platform.processor() or "unknown"
     try:
         with open("/proc/cpuinfo") as f:
@@ -90,9 +90,11 @@ def print_table(rows, columns):
         print("| " + " | ".join(v.ljust(w) for v, w in zip(line, widths)) + " |")
 
 
-def write_json(path, payload):
-    """Writes ``payload`` (with the machine record added) to ``path``."""
+def write_json(path, payload, started):
+    """Writes ``payload`` to ``path`` with ``started`` (``machine()`` taken when the run
+    began) and the load average at the end."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as f:
-        json.dump({"machine": machine(), **payload}, f, indent=2)
+        json.dump({"machine": started, "load_average_end": [round(x, 2) for x in os.getloadavg()],
+                   **payload}, f, indent=2)
     print(f"Wrote {path}")

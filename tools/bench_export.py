@@ -101,6 +101,7 @@ def per_call(fn, noise, calls):
 
 def main(argv=None):
     args = parse_args(argv)
+    started = _bench.machine()
     batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
     config = _bench.bench_config("dcgan", args.latent_dim, args.resolution, args.width)
     info = DatasetInfo("digits", (args.resolution, args.resolution, 1), 10, None)
@@ -137,7 +138,7 @@ def main(argv=None):
         "settings": {k: v for k, v in vars(args).items() if k != "json"},
         "summary": summary,
         "results": list(rows.values()),
-    })
+    }, started)
 
 
 if __name__ == "__main__":

@@ -210,6 +210,7 @@ def main(argv=None):
     args = parse_args(argv)
     if args.replicas == 2:
         _bench.use_logical_cpus(2)
+    started = _bench.machine()
     runtime.set_precision(args.precision)
     strategy = runtime.make_strategy("mirrored" if args.replicas == 2 else "default")
     if strategy.num_replicas_in_sync != args.replicas:
@@ -286,7 +287,7 @@ def main(argv=None):
         "replicas": strategy.num_replicas_in_sync,
         "results": [rows[n] for n in order],
         "skipped": skipped,
-    })
+    }, started)
 
 
 if __name__ == "__main__":
