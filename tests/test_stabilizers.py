@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from conftest import tiny_config
 from ganzoo import config as config_lib
-from ganzoo import losses, stabilizers, training
+from ganzoo import losses, runtime, stabilizers, training
 from ganzoo.build import build_family
 from ganzoo.data import load_dataset
 from ganzoo.data.toy2d import mode_coverage
@@ -140,6 +140,16 @@ def test_every_option_trains_on_images():
                             label_smoothing=0.1, feature_matching=1.0)
     history = model.fit(dataset, steps_per_epoch=1, epochs=1, verbose=0).history
     assert all(np.isfinite(v[-1]) for v in history.values()), history
+
+
+def test_options_train_on_two_replicas():
+    with runtime.make_strategy("mirrored").scope():
+        model, dataset = _model("gan", "digits", "dcgan", {"minibatch_discrimination": True},
+                                diffaugment="translation,cutout", instance_noise=0.1,
+                                feature_matching=1.0, unrolled_steps=1)
+    history = model.fit(dataset, steps_per_epoch=1, epochs=1, verbose=0).history
+    assert all(np.isfinite(v[-1]) for v in history.values()), history
+    assert int(model.d_optimizer.iterations.numpy()) == 1
 
 
 def test_unrolled_conditional_family_trains():
