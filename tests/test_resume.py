@@ -96,7 +96,8 @@ def test_sigkill_between_checkpoints_then_resume_matches_uninterrupted(paused, r
     process.kill()
     process.wait()
     after = _snapshot(run_dir)
-    lost = [name for name, data in before.items() if after.get(name) != data]
+    # Files may still grow (TensorBoard flushes from its own thread), never lose bytes.
+    lost = [name for name, data in before.items() if not after.get(name, b"").startswith(data)]
     assert not lost, f"written before SIGKILL, lost or changed after it: {lost}"
     assert [step for step, _ in checkpointing.checkpoints(run_dir)] == [3]
     assert cli.main(["train", "--resume", run_dir]) == 0
