@@ -46,6 +46,9 @@ def test_shipped_preset_loads_and_matches_its_hashes(name):
     assert np.all(np.isfinite(images))
     if len(metadata["data_shape"]) == 3:
         assert images.min() >= -1.0 and images.max() <= 1.0 and images.std() > 0.1
+    with pytest.warns(UserWarning, match="no discriminator weights"):
+        model = presets.load_preset(name)
+    np.testing.assert_array_equal(np.asarray(model(latents(generator, 16))), images)
 
 
 def test_cgan_digits_draws_the_digit_it_is_asked_for():
