@@ -121,7 +121,8 @@ def main(argv=None):
     for key, row in rows.items():
         wall, cpu = zip(*times[key])
         ms = 1000 * _bench.median(wall)
-        row.update(ms_per_call=ms, ms_per_image=ms / row["batch"], images_per_s=1000 * row["batch"] / ms,
+        row.update(ms_per_call=ms, ms_per_image=ms / row["batch"],
+                   images_per_s=1000 * row["batch"] / ms,
                    best_ms_per_call=1000 * min(wall), cpu_ms_per_call=1000 * _bench.median(cpu),
                    wall_s=[round(t, 6) for t in wall], cpu_s=[round(t, 6) for t in cpu])
     columns = ["variant", "batch", "ms_per_call", "ms_per_image", "images_per_s",

@@ -67,7 +67,8 @@ def reference_networks(config, info):
     for w in g_widths[1:]:
         g += [layers.Conv2DTranspose(w, 4, 2, "same", use_bias=False),
               layers.BatchNormalization(momentum=0.9), layers.ReLU()]
-    g += [layers.Conv2DTranspose(channels, 4, 2, "same"), layers.Activation("tanh", dtype="float32")]
+    g += [layers.Conv2DTranspose(channels, 4, 2, "same"),
+          layers.Activation("tanh", dtype="float32")]
     d = [keras.Input(info.shape)]
     for i, w in enumerate(widths(d_args)[::-1]):
         d += [layers.Conv2D(w, 4, 2, "same")]
@@ -77,69 +78,67 @@ def reference_networks(config, info):
     return keras.Sequential(g, name="generator"), keras.Sequential(d, name="discriminator")
 
 
-def reference_model_class():
-    class ReferenceDCGAN(keras.Model):
-        """keras.io's DCGAN example ("DCGAN to generate face images"), as a user writes it.
+class ReferenceDCGAN(keras.Model):
+    """keras.io's DCGAN example ("DCGAN to generate face images"), as a user writes it.
 
-        Kept from the example: D trained on one concatenated [fake, real] batch with noisy
-        labels, BCE on logits, G trained through D with "real" labels. Added for a
-        BatchNorm architecture and a fair comparison: ``training=True``, optimizers built
-        in the strategy scope, ``built = True``, and ``scale_loss`` (a no-op unless mixed_float16).
-        """
+    Kept from the example: D trained on one concatenated [fake, real] batch with noisy
+    labels, BCE on logits, G trained through D with "real" labels. Added for a
+    BatchNorm architecture and a fair comparison: ``training=True``, optimizers built
+    in the strategy scope, ``built = True``, and ``scale_loss`` (a no-op unless
+    mixed_float16).
+    """
 
-        def __init__(self, generator, discriminator, latent_dim):
-            super().__init__()
-            self.generator, self.discriminator = generator, discriminator
-            self.latent_dim = latent_dim
-            self.seed_generator = keras.random.SeedGenerator(1337)
-            self.loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
-            self.d_loss_metric = keras.metrics.Mean(name="d_loss")
-            self.g_loss_metric = keras.metrics.Mean(name="g_loss")
-            self.built = True  # else fit under tf.distribute calls the model on the data
+    def __init__(self, generator, discriminator, latent_dim):
+        super().__init__()
+        self.generator, self.discriminator = generator, discriminator
+        self.latent_dim = latent_dim
+        self.seed_generator = keras.random.SeedGenerator(1337)
+        self.loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+        self.d_loss_metric = keras.metrics.Mean(name="d_loss")
+        self.g_loss_metric = keras.metrics.Mean(name="g_loss")
+        self.built = True  # else fit under tf.distribute calls the model on the data
 
-        def compile(self, d_optimizer, g_optimizer):
-            super().compile()
-            self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
-            d_optimizer.build(self.discriminator.trainable_variables)
-            g_optimizer.build(self.generator.trainable_variables)
+    def compile(self, d_optimizer, g_optimizer):
+        super().compile()
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+        d_optimizer.build(self.discriminator.trainable_variables)
+        g_optimizer.build(self.generator.trainable_variables)
 
-        @property
-        def metrics(self):
-            return [self.d_loss_metric, self.g_loss_metric]
+    @property
+    def metrics(self):
+        return [self.d_loss_metric, self.g_loss_metric]
 
-        def train_step(self, data):
-            real_images = data[0] if isinstance(data, tuple) else data
-            batch_size = ops.shape(real_images)[0]
-            z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
-            generated = self.generator(z, training=True)
-            combined = ops.concatenate([generated, real_images], axis=0)
-            labels = ops.concatenate([ops.ones((batch_size, 1)), ops.zeros((batch_size, 1))], 0)
-            labels += 0.05 * keras.random.uniform(ops.shape(labels), seed=self.seed_generator)
-            with tf.GradientTape() as tape:
-                d_loss = self.loss_fn(labels, self.discriminator(combined, training=True))
-                scaled = self.d_optimizer.scale_loss(d_loss)
-            grads = tape.gradient(scaled, self.discriminator.trainable_weights)
-            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+    def train_step(self, data):
+        real_images = data[0] if isinstance(data, tuple) else data
+        batch_size = ops.shape(real_images)[0]
+        z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        generated = self.generator(z, training=True)
+        combined = ops.concatenate([generated, real_images], axis=0)
+        labels = ops.concatenate([ops.ones((batch_size, 1)), ops.zeros((batch_size, 1))], 0)
+        labels += 0.05 * keras.random.uniform(ops.shape(labels), seed=self.seed_generator)
+        with tf.GradientTape() as tape:
+            d_loss = self.loss_fn(labels, self.discriminator(combined, training=True))
+            scaled = self.d_optimizer.scale_loss(d_loss)
+        grads = tape.gradient(scaled, self.discriminator.trainable_weights)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
 
-            z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
-            misleading_labels = ops.zeros((batch_size, 1))
-            with tf.GradientTape() as tape:
-                fake = self.discriminator(self.generator(z, training=True), training=True)
-                g_loss = self.loss_fn(misleading_labels, fake)
-                scaled = self.g_optimizer.scale_loss(g_loss)
-            grads = tape.gradient(scaled, self.generator.trainable_weights)
-            self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
-            self.d_loss_metric.update_state(d_loss)
-            self.g_loss_metric.update_state(g_loss)
-            return {"d_loss": self.d_loss_metric.result(), "g_loss": self.g_loss_metric.result()}
-
-    return ReferenceDCGAN
+        z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        misleading_labels = ops.zeros((batch_size, 1))
+        with tf.GradientTape() as tape:
+            fake = self.discriminator(self.generator(z, training=True), training=True)
+            g_loss = self.loss_fn(misleading_labels, fake)
+            scaled = self.g_optimizer.scale_loss(g_loss)
+        grads = tape.gradient(scaled, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+        self.d_loss_metric.update_state(d_loss)
+        self.g_loss_metric.update_state(g_loss)
+        return {"d_loss": self.d_loss_metric.result(), "g_loss": self.g_loss_metric.result()}
 
 
 def build_reference(config, info):
     """The plain model, compiled with the same optimizers ganzoo's recipe uses."""
     generator, discriminator = reference_networks(config, info)
-    model = reference_model_class()(generator, discriminator, config.latent_dim)
+    model = ReferenceDCGAN(generator, discriminator, config.latent_dim)
     t = config.train
 
     def adam(lr):
@@ -177,30 +176,31 @@ def count_traces(model):
     return traces
 
 
-def step_timer(steps):
-    """A callback whose ``seconds`` (wall, CPU of this process) span the end of step 1 to
-    the end of step ``steps``."""
+class StepTimer(keras.callbacks.Callback):
+    """``seconds`` (wall, CPU of this process) span the end of step 1 to the end of step
+    ``steps``."""
 
-    class StepTimer(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.marks = []
+    def __init__(self, steps):
+        super().__init__()
+        self.steps = steps
 
-        def on_train_batch_end(self, batch, logs=None):
-            if batch in (0, steps - 1):
-                ops.convert_to_numpy(next(iter(logs.values())))  # wait for the device
-                self.marks.append(_bench.clock())
+    def on_train_begin(self, logs=None):
+        self.marks = []
 
-        @property
-        def seconds(self):
-            (wall0, cpu0), (wall1, cpu1) = self.marks
-            return wall1 - wall0, cpu1 - cpu0
+    def on_train_batch_end(self, batch, logs=None):
+        if batch in (0, self.steps - 1):
+            ops.convert_to_numpy(next(iter(logs.values())))  # wait for the device
+            self.marks.append(_bench.clock())
 
-    return StepTimer()
+    @property
+    def seconds(self):
+        (wall0, cpu0), (wall1, cpu1) = self.marks
+        return wall1 - wall0, cpu1 - cpu0
 
 
 def fit_seconds(model, dataset, steps):
     """(wall, CPU) seconds ``fit`` takes for ``steps`` steps, set-up and step 1 excluded."""
-    timer = step_timer(steps + 1)
+    timer = StepTimer(steps + 1)
     model.fit(dataset, epochs=1, steps_per_epoch=steps + 1, verbose=0, callbacks=[timer],
               shuffle=False)
     return timer.seconds
@@ -214,7 +214,8 @@ def main(argv=None):
     runtime.set_precision(args.precision)
     strategy = runtime.make_strategy("mirrored" if args.replicas == 2 else "default")
     if strategy.num_replicas_in_sync != args.replicas:
-        raise SystemExit(f"Asked for {args.replicas} replicas, got {strategy.num_replicas_in_sync}.")
+        raise SystemExit(
+            f"Asked for {args.replicas} replicas, got {strategy.num_replicas_in_sync}.")
     families = FAMILIES.names() if args.families == "all" else args.families.split(",")
 
     models, datasets, rows = {}, {}, {}
