@@ -222,6 +222,7 @@ def _download(url, sha256):
         raise PresetError(
             f"Refusing to download {url} without its sha256: pass sha256='...' (the archive's "
             "hash, as `sha256sum` prints it) or use register_preset(name, url, sha256).")
+    sha256 = sha256.strip().lower()
     basename = os.path.basename(urllib.parse.urlparse(url).path) or "preset.tar.gz"
     fname = f"{sha256[:12]}-{basename}"
     cached = os.path.join(cache_home(), "downloads", fname)
