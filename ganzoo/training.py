@@ -1,10 +1,12 @@
-"""The fit-loop glue: run directory, checkpoints and resume, sample grids, TensorBoard.
+"""The training loop: run directory, step loop, checkpoints and resume, sample grids,
+TensorBoard.
 
 A run directory holds:
     config.yaml                  the resolved config (defaults < recipe < flags)
     model.json                   what the data decided: shape, classes, dataset name
-    checkpoints/step_NNNNNN.weights.h5   full training state (networks, EMA,
-                                 both optimizers, seed generator), newest K kept
+    checkpoints/step_NNNNNN.weights.h5   full training state (networks, EMA, both
+                                 optimizers, seed generators, step), newest K kept;
+                                 see ganzoo/checkpointing.py
     samples/step_NNNNNN.png      a sample grid (or 2-D scatter) per epoch
     logs/                        TensorBoard scalars
 """
@@ -160,7 +162,6 @@ def run_steps(model, dataset, start, steps, steps_per_epoch, callbacks, verbose=
     Like ``fit``, but counted in steps: epoch e is steps [e * steps_per_epoch, (e + 1) *
     steps_per_epoch), so a run resumed mid-epoch continues that epoch where it stopped
     and ends exactly at ``steps``. ``dataset`` must already be positioned at ``start``.
-    Returns True when it ran to the end, False when a callback stopped it.
     """
     strategy = model.distribute_strategy
     iterator = iter(strategy.experimental_distribute_dataset(dataset))
@@ -187,7 +188,6 @@ def run_steps(model, dataset, start, steps, steps_per_epoch, callbacks, verbose=
         if not model.stop_training:
             callback_list.on_epoch_end(epoch, {k: float(v) for k, v in logs.items()})
     callback_list.on_train_end(logs)
-    return step == steps
 
 
 def train(config, run_dir, verbose="auto"):
