@@ -8,8 +8,8 @@ Style mixing (Karras et al. 2019, Sec. 3.1): with probability ``style_mixing`` a
 takes w1 = f(z1) before a random crossover layer and w2 = f(z2) after it. ``w_avg``, the
 generator's mean w for the truncation trick, follows the batch means (beta
 ``w_avg_beta``); the EMA generator copies it. Needs ``stylegan`` networks.
-Not included: the lazy-regularization Adam correction and the mapping network's reduced
-learning rate beyond its equalized ``lr_multiplier``.
+Not included: the Adam correction for lazy regularization (lr and betas scaled by
+interval / (interval + 1)) and the smaller path-length batch.
 """
 
 import keras
@@ -17,7 +17,7 @@ import tensorflow as tf
 from keras import ops
 
 from ganzoo import losses
-from ganzoo.families.base import GAN, assign_on_every_replica
+from ganzoo.families.base import GAN, assign_on_every_replica, replica_rows
 from ganzoo.registry import register_family
 
 
@@ -60,8 +60,10 @@ class StyleGAN2(GAN):
         if not self.style_mixing:
             return ops.repeat(w[:, None], g.num_ws, axis=1), w
         w2 = g.mapping(self.latents(batch), labels, training=True)
-        crossover = keras.random.randint((batch,), 1, g.num_ws, seed=self.seed_generator)
-        mixed = keras.random.uniform((batch,), seed=self.seed_generator) < self.style_mixing
+        crossover = replica_rows(lambda n: keras.random.randint(
+            (n,), 1, g.num_ws, seed=self.seed_generator), batch)
+        mixed = replica_rows(lambda n: keras.random.uniform(
+            (n,), seed=self.seed_generator), batch) < self.style_mixing
         return mix_styles(w, w2, ops.where(mixed, crossover, g.num_ws), g.num_ws), w
 
     def fake(self, real, labels):
