@@ -3,9 +3,11 @@
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import keras
 import numpy as np
@@ -15,7 +17,6 @@ from conftest import tiny_config
 from ganzoo import checkpointing, runtime, training
 from ganzoo.build import build_family
 from ganzoo.data import load_dataset
-from ganzoo.registry import FAMILIES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -71,39 +72,83 @@ def _free_ports(n):
     return ports
 
 
-@pytest.mark.slow  # two TensorFlow processes: ~60 s on 2 busy cores
-def test_two_worker_multi_worker_mirrored_run_on_localhost(tmp_path):
-    config = tiny_config("dcgan", **{"train.steps": 4, "train.steps_per_epoch": 2,
-                                     "train.checkpoint_every": 2, "train.strategy": "multi_worker"})
-    config_path, run_dir = tmp_path / "c.yaml", str(tmp_path / "run")
-    config_path.write_text(config.to_yaml())
+def _start_workers(tmp_path, hooks, cli_args):
+    """Two ``ganzoo train`` processes forming one localhost MultiWorkerMirroredStrategy
+    cluster; ``hooks(i)`` is worker i's tools/train_with_hooks.py options."""
     workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
     processes = []
     for index in range(2):
         tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
         processes.append(subprocess.Popen(
-            [sys.executable, os.path.join(ROOT, "tools", "train_with_hooks.py"), "--save-final",
-             str(tmp_path / f"worker{index}.weights.h5"), "--", "train", "--config",
-             str(config_path), "--out", run_dir], cwd=ROOT, stdout=subprocess.PIPE,
+            [sys.executable, os.path.join(ROOT, "tools", "train_with_hooks.py"), *hooks(index),
+             "--", "train", *cli_args], cwd=ROOT, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True,
             env={**os.environ, "TF_CONFIG": json.dumps(tf_config), "TF_CPP_MIN_LOG_LEVEL": "2"}))
+    return processes
+
+
+def _wait_for(processes, returncode):
     try:
         outputs = [p.communicate(timeout=300)[0] for p in processes]
     finally:
         for p in processes:
             p.kill()
     for p, output in zip(processes, outputs):
-        assert p.returncode == 0, output[-3000:]
-    finals = [checkpointing.arrays(tmp_path / f"worker{i}.weights.h5") for i in range(2)]
-    assert sorted(finals[0]) == sorted(finals[1])
-    for name in finals[0]:
-        np.testing.assert_array_equal(finals[0][name], finals[1][name], err_msg=name)
+        assert p.returncode == returncode, output[-3000:]
+
+
+def _assert_workers_agree(paths):
+    first, second = (checkpointing.arrays(path) for path in paths)
+    assert sorted(first) == sorted(second)
+    for name in first:
+        np.testing.assert_array_equal(first[name], second[name], err_msg=name)
+    return first
+
+
+def _multi_worker_config(tmp_path, steps):
+    config = tiny_config("dcgan", **{"train.steps": steps, "train.steps_per_epoch": 3,
+                                     "train.checkpoint_every": 3, "train.strategy": "multi_worker"})
+    (tmp_path / "c.yaml").write_text(config.to_yaml())
+    return ["--config", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "run")]
+
+
+@pytest.mark.slow  # two TensorFlow processes: ~60 s on 2 busy cores
+def test_two_worker_multi_worker_mirrored_run_on_localhost(tmp_path):
+    final = [str(tmp_path / f"worker{i}.weights.h5") for i in range(2)]
+    _wait_for(_start_workers(tmp_path, lambda i: ["--save-final", final[i]],
+                             _multi_worker_config(tmp_path, 4)), 0)
+    weights = _assert_workers_agree(final)
     # Only the chief (worker 0) wrote the run directory; its last checkpoint is step 4.
-    assert [step for step, _ in checkpointing.checkpoints(run_dir)] == [2, 4]
-    saved = checkpointing.arrays(checkpointing.checkpoints(run_dir)[-1][1])
+    found = checkpointing.checkpoints(str(tmp_path / "run"))
+    assert [step for step, _ in found] == [3, 4]
+    saved = checkpointing.arrays(found[-1][1])
     assert int(saved["g_optimizer/vars/0"]) == 4
     np.testing.assert_array_equal(saved["generator/layers/conv2d_transpose/vars/0"],
-                                  finals[1]["generator/layers/conv2d_transpose/vars/0"])
+                                  weights["generator/layers/conv2d_transpose/vars/0"])
+
+
+@pytest.mark.slow  # four TensorFlow processes
+def test_sigterm_on_one_worker_stops_both_at_one_step_then_both_resume(tmp_path):
+    markers = [tmp_path / f"m{i}" for i in range(2)]
+    for marker in markers:
+        marker.mkdir()
+    processes = _start_workers(tmp_path, lambda i: ["--pause-at", "4", "--marker",
+                                                    str(markers[i])],
+                               _multi_worker_config(tmp_path, 8))
+    while not all((marker / "paused").exists() for marker in markers):
+        assert all(p.poll() is None for p in processes), processes[0].stdout.read()
+        time.sleep(0.2)
+    processes[1].send_signal(signal.SIGTERM)  # the non-chief only
+    for marker in markers:
+        (marker / "continue").touch()
+    _wait_for(processes, 128 + signal.SIGTERM)
+    run_dir = str(tmp_path / "run")
+    assert [step for step, _ in checkpointing.checkpoints(run_dir)] == [3, 5]
+    final = [str(tmp_path / f"worker{i}.weights.h5") for i in range(2)]
+    _wait_for(_start_workers(tmp_path, lambda i: ["--save-final", final[i]],
+                             ["--resume", run_dir]), 0)
+    _assert_workers_agree(final)
+    assert [step for step, _ in checkpointing.checkpoints(run_dir)][-1] == 8
 
 
 def _finite_mixed_run(family, precision):
