@@ -1,5 +1,5 @@
-"""tf.distribute and mixed precision: global-batch semantics on 1 vs 2 replicas, a real
-2-process MultiWorkerMirroredStrategy run, and finite mixed-precision training."""
+"""tf.distribute and mixed precision: global-batch semantics on 1 vs 2 replicas, real
+2-process MultiWorkerMirroredStrategy runs (one preempted), finite mixed-precision training."""
 
 import json
 import os
