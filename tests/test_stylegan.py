@@ -101,6 +101,16 @@ def test_w_avg_path_length_and_ema_on_two_replicas():
     assert float(model.pl_mean.numpy()) > 0, "path-length mean did not move"
 
 
+def test_one_step_in_mixed_float16_keeps_float32_images():
+    keras.mixed_precision.set_global_policy("mixed_float16")  # conftest resets it
+    config = tiny_config("stylegan")
+    dataset, info = load_dataset(config.data, 4)
+    model = build_family(config, info)
+    history = model.fit(dataset, steps_per_epoch=1, epochs=1, verbose=0).history
+    assert all(np.isfinite(values[-1]) for values in history.values()), history
+    assert model.sampling_generator()(latents(2)).dtype == "float32"
+
+
 def test_zoo_config_round_trips_and_rejects_other_networks(tmp_path):
     config = config_lib.load_yaml(zoo_configs()["stylegan_celeb_a_64"])
     path = tmp_path / "resolved.yaml"

@@ -27,11 +27,13 @@ class ModulatedConv2D(keras.layers.Layer):
         super().__init__(**kwargs)
         self.filters, self.kernel_size = filters, kernel_size
         self.demodulate, self.upsample, self.use_bias = demodulate, upsample, use_bias
-        self.upsampling = keras.layers.UpSampling2D(interpolation="bilinear") if upsample else None
+        self.upsampling = (keras.layers.UpSampling2D(interpolation="bilinear",
+                                                     dtype=self.dtype_policy)
+                           if upsample else None)
 
     def build(self, x_shape, w_shape):
         channels = x_shape[-1]
-        self.affine = EqualizedDense(channels, bias_init=1.0)
+        self.affine = EqualizedDense(channels, bias_init=1.0, dtype=self.dtype_policy)
         self.affine.build(w_shape)
         self.kernel = self.add_weight(
             name="kernel", shape=(self.kernel_size, self.kernel_size, channels, self.filters),
