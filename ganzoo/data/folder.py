@@ -64,6 +64,23 @@ def _scan(files, root):
     return sizes, gray
 
 
+def image_reader(files, root):
+    """(read(filename) -> uint8 [H, W, C] tensor, C) for image files of one size (checked)."""
+    (width, height), gray = _scan(files, root)
+    mode, channels = ("L", 1) if gray else ("RGB", 3)
+
+    def decode(filename):
+        with Image.open(filename.decode()) as image:
+            return np.asarray(image.convert(mode), np.uint8).reshape(height, width, channels)
+
+    def read(filename):
+        image = tf.numpy_function(decode, [filename], tf.uint8)
+        image.set_shape([height, width, channels])
+        return image
+
+    return read, channels
+
+
 def build(config, path):
     """(unbatched dataset of x or (x, y), DatasetInfo) for the images under ``path``."""
     if not os.path.isdir(path):
@@ -80,20 +97,10 @@ def build(config, path):
             f"No images in {path}: ganzoo reads {', '.join(EXTENSIONS)} files directly in "
             "it (unlabeled) or in class subfolders PATH/<class>/ (labeled)."
         )
-    (width, height), gray = _scan(files, path)
-    mode, channels = ("L", 1) if gray else ("RGB", 3)
-
-    def decode(filename):
-        with Image.open(filename.decode()) as image:
-            return np.asarray(image.convert(mode), np.uint8).reshape(height, width, channels)
-
-    def load(filename):
-        image = tf.numpy_function(decode, [filename], tf.uint8)
-        image.set_shape([height, width, channels])
-        return square_resize(image, config.resolution)
-
+    read, channels = image_reader(files, path)
     images = tf.data.Dataset.from_tensor_slices(files).map(
-        load, num_parallel_calls=tf.data.AUTOTUNE
+        lambda filename: square_resize(read(filename), config.resolution),
+        num_parallel_calls=tf.data.AUTOTUNE,
     )
     shape = (config.resolution, config.resolution, channels)
     name = f"folder:{path}"

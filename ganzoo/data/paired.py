@@ -22,9 +22,7 @@ When one domain is grayscale and the other RGB, the grayscale one is converted t
 import dataclasses
 import os
 
-import numpy as np
 import tensorflow as tf
-from PIL import Image
 
 from ganzoo.data import digits, folder
 from ganzoo.data.base import DatasetError, DatasetInfo, square_resize
@@ -98,16 +96,9 @@ def build_digits_edges(config):
 def _tfds_domains(config, seed):
     from ganzoo.data import tfds_source
 
-    domains = []
-    for domain in "AB":
-        split = dataclasses.replace(config, split=f"{config.split}{domain}")
-        dataset, info = tfds_source.build(split, seed)
-        if info.num_classes:
-            dataset = dataset.map(lambda image, label: image)
-        domains.append((dataset, info))
-    (a, info_a), (b, info_b) = domains
-    return zip_domains(config.name, a, b, info_a.num_examples, info_b.num_examples,
-                       info_a.shape, info_b.shape)
+    return _zip_built(config.name, [
+        tfds_source.build(dataclasses.replace(config, split=f"{config.split}{domain}"), seed)
+        for domain in "AB"])
 
 
 def _folder_domains(config, spec):
@@ -115,14 +106,15 @@ def _folder_domains(config, spec):
     if len(paths) != 2:
         raise DatasetError(f"{FOLDERS_PREFIX}{spec}: give two folders, "
                            f"{FOLDERS_PREFIX}A_DIR,B_DIR.")
-    domains = []
-    for path in paths:
-        dataset, info = folder.build(config, path)
-        if info.num_classes:
-            dataset = dataset.map(lambda image, label: image)
-        domains.append((dataset, info))
-    (a, info_a), (b, info_b) = domains
-    return zip_domains(config.name, a, b, info_a.num_examples, info_b.num_examples,
+    return _zip_built(config.name, [folder.build(config, path) for path in paths])
+
+
+def _zip_built(name, built):
+    """zip_domains over two (dataset, info) of one-domain builders, their labels dropped."""
+    (a, info_a), (b, info_b) = [
+        (dataset.map(lambda image, label: image) if info.num_classes else dataset, info)
+        for dataset, info in built]
+    return zip_domains(name, a, b, info_a.num_examples, info_b.num_examples,
                        info_a.shape, info_b.shape)
 
 
@@ -134,17 +126,11 @@ def _side_by_side(config, path):
     if not files:
         raise DatasetError(f"No images in {path}: {PAIRS_PREFIX}DIR reads side-by-side A|B "
                            f"images ({', '.join(folder.EXTENSIONS)}) directly in it.")
-    (width, height), gray = folder._scan(files, path)
-    mode, channels = ("L", 1) if gray else ("RGB", 3)
-
-    def decode(filename):
-        with Image.open(filename.decode()) as image:
-            return np.asarray(image.convert(mode), np.uint8).reshape(height, width, channels)
+    read, channels = folder.image_reader(files, path)
 
     def load(filename):
-        image = tf.numpy_function(decode, [filename], tf.uint8)
-        image.set_shape([height, width, channels])
-        half = width // 2
+        image = read(filename)
+        half = image.shape[1] // 2
         return {"a": square_resize(image[:, :half], config.resolution),
                 "b": square_resize(image[:, half:2 * half], config.resolution)}
 
