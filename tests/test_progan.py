@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import tiny_config
-from ganzoo import training
+from ganzoo import losses, training
 from ganzoo.build import build_family
 from ganzoo.data import load_dataset
 from ganzoo.export import export
@@ -75,6 +75,25 @@ def test_resumes_mid_fade(tmp_path, capsys):
     assert int(model.g_optimizer.iterations.numpy()) == 6
     for net in model.growing_networks():  # step 6 went on with the fade: 2/3
         assert (float(net.level.numpy()), round(float(net.alpha.numpy()), 4)) == (1.0, 0.6667)
+
+
+def test_gradient_penalty_is_measured_at_the_current_resolution():
+    """At level 1 of 16x16 (8x8 images upsampled 2x), GP equals WGAN-GP on the 8x8 images."""
+    config = _config(16)
+    _, info = load_dataset(config.data, 4)
+    model = build_family(config, info)
+    for net in model.growing_networks():
+        net.set_growth(1, 1.0)
+    rng = np.random.default_rng(0)
+    real, fake = (rng.standard_normal((3, 8, 8, 1)).astype("float32") for _ in range(2))
+    alpha = rng.uniform(size=(3, 1, 1, 1)).astype("float32")
+
+    def up(x):
+        return keras.ops.repeat(keras.ops.repeat(x, 2, axis=1), 2, axis=2)
+
+    expected = losses.gradient_penalty(lambda x: model.discriminator(up(x)), real, fake, alpha)
+    actual = model.gradient_penalty(up(real), up(fake), None, alpha)
+    np.testing.assert_allclose(float(actual), float(expected), rtol=1e-4)
 
 
 def test_rejects_bad_schedules_and_other_networks():

@@ -71,14 +71,18 @@ class ProGAN(WGANGP):
 
         return g.fade(at(ops.maximum(resolution // 2, 4)), at(resolution))
 
+    def gradient_penalty(self, real, fake, labels, alpha):
+        """The WGAN-GP term in the current resolution's pixels: images here are that
+        resolution upsampled ``scale`` times, whose gradients are ``scale`` times smaller."""
+        scale = 2.0 ** (self.generator.levels - ops.round(self.generator.level))
+        return losses.gradient_penalty(lambda u: self.discriminate(u * scale, labels),
+                                       real / scale, fake / scale, alpha)
+
     def d_loss(self, real, labels):
         real = self.current_reals(real)
         fake = self.fake_like(real, labels)
-        # grad wrt target pixels = grad wrt current pixels / scale: penalize the latter
-        scale = 2.0 ** (self.generator.levels - ops.round(self.generator.level))
         alpha = keras.random.uniform((ops.shape(real)[0], 1, 1, 1), seed=self.seed_generator)
-        penalty = losses.gradient_penalty(lambda u: self.discriminate(u * scale, labels),
-                                          real / scale, fake / scale, alpha)
+        penalty = self.gradient_penalty(real, fake, labels, alpha)
         self.log("gradient_penalty", penalty)
         real_scores = self.discriminate(real, labels)
         return (losses.d_wasserstein(real_scores, self.discriminate(fake, labels))
