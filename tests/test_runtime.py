@@ -176,11 +176,7 @@ def test_mixed_precision_run_stays_finite(family, precision):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("precision", ["mixed_float16", "mixed_bfloat16"])
-def test_mixed_precision_every_family_stays_finite(family_name, precision, request):
-    if family_name == "stylegan":
-        request.applymarker(pytest.mark.xfail(
-            reason="ModulatedConv2D (ganzoo/layers/style.py) multiplies a float32 input by "
-                   "compute-dtype styles under a mixed policy", strict=True))
+def test_mixed_precision_every_family_stays_finite(family_name, precision):
     _finite_mixed_run(family_name, precision)
 
 
