@@ -20,7 +20,6 @@ import signal
 import keras
 import numpy as np
 import tensorflow as tf
-import yaml
 
 from ganzoo import config as config_lib
 from ganzoo import images, runtime
