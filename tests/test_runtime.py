@@ -45,7 +45,8 @@ def _sgd_config(family):
 
 
 @pytest.mark.parametrize("family", [
-    "acgan", "wgan", *(pytest.param(f, marks=pytest.mark.slow) for f in ("dcgan", "cgan"))])
+    "acgan", "wgan", "wgan_gp",
+    *(pytest.param(f, marks=pytest.mark.slow) for f in ("dcgan", "cgan"))])
 def test_same_global_batch_gives_same_update_on_one_or_two_replicas(family):
     config = _sgd_config(family)
     one, two = _one_sgd_step(config, "default"), _one_sgd_step(config, "mirrored")

@@ -132,6 +132,13 @@ class GAN(Stabilizers, keras.Model):
             (n,), 0, self.generator.num_classes, seed=self.seed_generator, dtype="int32"),
             ops.shape(labels)[0])
 
+    def interpolation_weights(self, real):
+        """U(0, 1) weights [B, 1, ..., 1] for interpolating ``real`` rows with fakes (the
+        gradient penalty's x_hat), different on every replica."""
+        tail = (1,) * (len(real.shape) - 1)
+        return replica_rows(lambda n: keras.random.uniform(
+            (n, *tail), seed=self.seed_generator), ops.shape(real)[0])
+
     def fake_like(self, real, labels=None, training=True):
         """G(z) for as many fresh latents as ``real`` has rows; G([z, labels]) if conditional."""
         z = self.latents(ops.shape(real)[0])

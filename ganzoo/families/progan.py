@@ -13,7 +13,6 @@ drift_weight * E[D(x)^2]. Paper defaults: Adam(1e-3, 0, 0.99), n_critic 1, lambd
 drift 0.001, generator EMA 0.999. Needs ``progan`` networks.
 """
 
-import keras
 import tensorflow as tf
 from keras import ops
 
@@ -81,8 +80,7 @@ class ProGAN(WGANGP):
     def d_loss(self, real, labels):
         real = self.current_reals(real)
         fake = self.fake_like(real, labels)
-        alpha = keras.random.uniform((ops.shape(real)[0], 1, 1, 1), seed=self.seed_generator)
-        penalty = self.gradient_penalty(real, fake, labels, alpha)
+        penalty = self.gradient_penalty(real, fake, labels, self.interpolation_weights(real))
         self.log("gradient_penalty", penalty)
         real_scores = self.discriminate(real, labels)
         return (losses.d_wasserstein(real_scores, self.discriminate(fake, labels))

@@ -7,8 +7,6 @@ fake samples. Paper defaults: lambda = 10, n_critic = 5, Adam(1e-4, 0.0, 0.9), a
 batch normalization in the critic (use norm "layer" or "none").
 """
 
-import keras
-from keras import ops
 
 from ganzoo import losses
 from ganzoo.families.base import GAN
@@ -26,8 +24,7 @@ class WGANGP(GAN):
 
     def d_loss(self, real, labels):
         fake = self.fake_like(real, labels)
-        alpha_shape = (ops.shape(real)[0],) + (1,) * (len(real.shape) - 1)
-        alpha = keras.random.uniform(alpha_shape, seed=self.seed_generator)
+        alpha = self.interpolation_weights(real)
         penalty = losses.gradient_penalty(lambda x: self.discriminate(x, labels), real, fake, alpha)
         self.log("gradient_penalty", penalty)
         return (losses.d_wasserstein(self.discriminate(real, labels),
