@@ -10,7 +10,7 @@ variants and the median per call is reported, with file size and the max abs dif
 to the Keras call (images in [0, 1]).
 
     python tools/bench_export.py
-    python tools/bench_export.py --batch-sizes 1 --calls 20 --json bench_export.json
+    python tools/bench_export.py --batch-sizes 1 --calls 20 --json /tmp/export.json
 """
 
 import argparse
@@ -38,7 +38,7 @@ def parse_args(argv=None):
     p.add_argument("--calls", type=int, default=50, help="timed calls per repeat")
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="TFLite threads")
-    p.add_argument("--json", default="bench_export.json", help="where to write the results")
+    p.add_argument("--json", default="runs/bench_export.json", help="where to write the results")
     return p.parse_args(argv)
 
 

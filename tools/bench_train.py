@@ -47,7 +47,7 @@ def parse_args(argv=None):
                    help="2 = MirroredStrategy on 2 GPUs, or on 2 logical CPUs without GPUs")
     p.add_argument("--jit-compile", default="auto", choices=["auto", "on", "off"],
                    help="auto = Keras' default (off on CPU and under tf.distribute)")
-    p.add_argument("--json", default="bench_train.json", help="where to write the results")
+    p.add_argument("--json", default="runs/bench_train.json", help="where to write the results")
     return p.parse_args(argv)
 
 
