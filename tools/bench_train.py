@@ -151,12 +151,13 @@ def build_reference(config, info):
 
 
 def reference_dataset(config, batch_size):
-    """The textbook input pipeline over the same digits images: in memory, shuffled,
-    batched, prefetched."""
-    examples, _ = digits.build(config.data)
+    """(dataset, DatasetInfo): the textbook input pipeline over the same digits images,
+    in memory, shuffled, batched, prefetched."""
+    examples, info = digits.build(config.data)
     images = next(iter(examples.batch(1 << 20)))[0]
-    return (tf.data.Dataset.from_tensor_slices(images).shuffle(config.data.shuffle_buffer)
-            .repeat().batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+    dataset = (tf.data.Dataset.from_tensor_slices(images).shuffle(config.data.shuffle_buffer)
+               .repeat().batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+    return dataset, info
 
 
 def count_params(*networks):
@@ -218,13 +219,13 @@ def main(argv=None):
             f"Asked for {args.replicas} replicas, got {strategy.num_replicas_in_sync}.")
     families = FAMILIES.names() if args.families == "all" else args.families.split(",")
 
-    models, datasets, rows = {}, {}, {}
     def bench_config(family):
         return _bench.bench_config(family, args.latent_dim, args.resolution, args.width,
                                    args.batch_size, args.precision)
 
+    models, datasets, rows, skipped = {}, {}, {}, {}
     ref_config = bench_config("dcgan")
-    skipped = {}
+    datasets["reference"], ref_info = reference_dataset(ref_config, args.batch_size)
     with strategy.scope():
         for family in list(families):
             try:
@@ -242,8 +243,7 @@ def main(argv=None):
                             "images_per_step": batch,
                             "params": count_params(models[family].generator,
                                                    models[family].discriminator)}
-        models["reference"] = build_reference(ref_config, info)
-    datasets["reference"] = reference_dataset(ref_config, args.batch_size)
+        models["reference"] = build_reference(ref_config, ref_info)
     ref_params = count_params(models["reference"].generator, models["reference"].discriminator)
     rows["reference"] = {"variant": "plain Keras DCGAN", "d_steps": 1,
                          "images_per_step": args.batch_size, "params": ref_params}
