@@ -55,8 +55,9 @@ def test_family_network_defaults_resolve_into_config():
     assert config.discriminator.args["spectral_norm"] is False
 
 
-def test_resolved_config_round_trips_through_yaml(tmp_path):
-    config = config_lib.load_yaml(zoo_configs()["cgan_digits"])
+@pytest.mark.parametrize("name", sorted(zoo_configs()))
+def test_resolved_config_round_trips_through_yaml(tmp_path, name):
+    config = config_lib.load_yaml(zoo_configs()[name])
     path = tmp_path / "resolved.yaml"
     path.write_text(config.to_yaml())
     assert config_lib.load_yaml(str(path)) == config
