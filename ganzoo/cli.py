@@ -21,6 +21,7 @@ import sys
 import yaml
 
 from ganzoo import config as config_lib
+from ganzoo.presets import load_generator
 from ganzoo.registry import FAMILIES, NETWORKS, zoo_config_path, zoo_configs
 
 
@@ -114,17 +115,6 @@ def _seed_list(text):
         raise argparse.ArgumentTypeError(f"expected comma-separated integer seeds, got {text!r}")
 
 
-def _load_generator(target):
-    """The sampling (EMA if any) generator of a run directory, or of a preset."""
-    if os.path.isfile(os.path.join(target, "config.yaml")):
-        from ganzoo import training
-
-        return training.load_run(target).sampling_generator()
-    from ganzoo.presets import load_generator
-
-    return load_generator(target)
-
-
 def _save_strip(outputs, path):
     """A one-row PNG strip, or an animated GIF when ``path`` ends in .gif (images only)."""
     from ganzoo import images
@@ -139,7 +129,7 @@ def _save_strip(outputs, path):
 def cmd_interpolate(args):
     from ganzoo import latent
 
-    generator = _load_generator(args.target)
+    generator = load_generator(args.target)
     latents = [latent.seed_latent(seed, generator.latent_dim) for seed in args.seeds]
     outputs = latent.generate(generator, latent.path(latents, args.steps, args.method),
                               args.label)
@@ -151,7 +141,7 @@ def cmd_arithmetic(args):
 
     from ganzoo import latent
 
-    generator = _load_generator(args.target)
+    generator = load_generator(args.target)
     plus = [latent.seed_latent(seed, generator.latent_dim) for seed in args.plus]
     minus = [latent.seed_latent(seed, generator.latent_dim) for seed in args.minus]
     directions = [args.scale * latent.digit_direction(generator, digit, args.direction_samples)

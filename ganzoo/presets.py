@@ -323,8 +323,15 @@ def _build_network(entry):
 def load_generator(source, sha256=None, ema=True):
     """A ready ``keras.Model`` generator: G(z), or G([z, labels]) if conditional.
 
-    The EMA weights are used when the preset has them (``ema=False`` for the raw ones).
+    ``source`` is a preset (shipped name, folder, archive URL) or a training run
+    directory (its newest checkpoint). The EMA weights are used when there are some
+    (``ema=False`` for the raw ones).
     """
+    from ganzoo import training
+
+    if training.is_run_dir(source):
+        model = training.load_run(source)
+        return model.sampling_generator() if ema else model.generator
     folder, spec, _ = open_preset(source, sha256)
     generator = _build_network(spec["generator"])
     weights = os.path.join(folder, WEIGHT_FILES["ema_generator"])

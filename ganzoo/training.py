@@ -66,6 +66,11 @@ def write_run_files(run_dir, config, info):
         json.dump(dataclasses.asdict(info), f, indent=2)
 
 
+def is_run_dir(path):
+    """Whether ``path`` is a training run directory (what ``read_run`` reads is there)."""
+    return all(os.path.isfile(os.path.join(str(path), f)) for f in ("config.yaml", "model.json"))
+
+
 def read_run(run_dir):
     """(config, DatasetInfo) of a run directory; a clear error when it is not one."""
     config_path = os.path.join(run_dir, "config.yaml")

@@ -44,10 +44,6 @@ def resolve_target(target):
     checkpoint (EMA when present), or whatever ``ganzoo.presets.load_generator`` accepts."""
     if isinstance(target, keras.Model):
         return target
-    if os.path.isfile(os.path.join(str(target), "config.yaml")):
-        from ganzoo import training
-
-        return training.load_run(target).sampling_generator()
     from ganzoo.presets import load_generator
 
     return load_generator(target)

@@ -83,16 +83,11 @@ def check_images(shape, dataset_name):
                          f"examples have shape {tuple(shape)}.")
 
 
-def is_run_dir(path):
-    """A training run directory: what ``training.read_run`` reads is there."""
-    return all(os.path.isfile(os.path.join(path, f)) for f in ("config.yaml", "model.json"))
-
-
 def load_target(target):
     """(sampling generator, DataConfig, default JSON path) of a run directory or a preset."""
-    if is_run_dir(target):
-        from ganzoo import training
+    from ganzoo import training
 
+    if training.is_run_dir(target):
         config, _ = training.read_run(target)
         generator = training.load_run(target).sampling_generator()
         return generator, config.data, os.path.join(target, "eval.json")
