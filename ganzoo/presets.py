@@ -20,7 +20,6 @@ Downloads are cached under ``~/.ganzoo/`` (``$GANZOO_HOME`` to move it).
 
 import dataclasses
 import datetime
-import difflib
 import json
 import os
 import shutil
@@ -35,7 +34,7 @@ import keras
 from ganzoo import config as config_lib
 from ganzoo.build import build_optimizer
 from ganzoo.metrics.extractors import sha256_of
-from ganzoo.registry import FAMILIES, NETWORKS
+from ganzoo.registry import FAMILIES, NETWORKS, unknown_name
 
 PRETRAINED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretrained")
 INDEX_FILE = "index.json"
@@ -283,11 +282,9 @@ def _preset_root(folder):
 
 def _unknown(source):
     names = sorted({*_shipped_index(), *_REMOTE})
-    hint = difflib.get_close_matches(str(source), names, n=1)
-    did_you_mean = f" Did you mean '{hint[0]}'?" if hint else ""
     return PresetError(
-        f"Unknown preset '{source}'.{did_you_mean} Use a shipped name ({', '.join(names)}), "
-        "a preset folder, or a file:// / https:// URL with sha256=...")
+        f"{unknown_name('preset', source, names)} Or a preset folder, a run directory, "
+        "or a file:// / https:// URL with sha256=...")
 
 
 def open_preset(source, sha256=None):

@@ -10,6 +10,13 @@ import difflib
 import os
 
 
+def unknown_name(kind, name, names):
+    """"Unknown <kind> 'x'. Did you mean 'y'?" plus the valid names, for any lookup."""
+    hint = difflib.get_close_matches(str(name), list(names), n=1)
+    did_you_mean = f" Did you mean '{hint[0]}'?" if hint else ""
+    return f"Unknown {kind} '{name}'.{did_you_mean} Valid choices: {', '.join(names)}."
+
+
 class Registry:
     """A name -> object mapping with errors that tell the user what exists."""
 
@@ -33,12 +40,7 @@ class Registry:
         return self._entries[name]
 
     def unknown_message(self, name):
-        hint = difflib.get_close_matches(str(name), self.names(), n=1)
-        did_you_mean = f" Did you mean '{hint[0]}'?" if hint else ""
-        return (
-            f"Unknown {self.kind} '{name}'.{did_you_mean} "
-            f"Valid choices: {', '.join(self.names())}."
-        )
+        return unknown_name(self.kind, name, self.names())
 
     def names(self):
         return sorted(self._entries)
@@ -88,9 +90,5 @@ def zoo_config_path(name):
     """Path of the zoo recipe called ``name``; a clear error when there is none."""
     configs = zoo_configs()
     if name not in configs:
-        hint = difflib.get_close_matches(name, list(configs), n=1)
-        did_you_mean = f" Did you mean '{hint[0]}'?" if hint else ""
-        raise ValueError(
-            f"Unknown preset '{name}'.{did_you_mean} Valid choices: {', '.join(configs)}."
-        )
+        raise ValueError(unknown_name("preset", name, list(configs)))
     return configs[name]

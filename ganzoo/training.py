@@ -219,11 +219,12 @@ def train(config, run_dir, verbose="auto"):
     if len(info.shape) == 1:
         reference = next(iter(load_dataset(config.data, 512, seed=1)[0]))
         reference = np.asarray(reference[0] if isinstance(reference, tuple) else reference)
-    grid = SampleGrid(run_dir, config.train.sample_grid, reference)
     if getattr(model.generator, "input_kind", "noise") == "image":  # cyclegan, pix2pix
         from ganzoo.translate import TranslationGrid
 
         grid = TranslationGrid(run_dir, config.data, config.train.sample_grid)
+    else:
+        grid = SampleGrid(run_dir, config.train.sample_grid, reference)
     with PreemptionGuard() as guard:
         checkpoint = Checkpoint(run_dir, config.train.checkpoint_every,
                                 config.train.keep_checkpoints, config.to_yaml(), guard,
