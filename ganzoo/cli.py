@@ -9,6 +9,7 @@
     ganzoo eval RUN_DIR_OR_PRESET --metrics fid,kid,is,pr --n 10000 [--extractor digits]
     ganzoo export RUN_DIR_OR_PRESET --format saved_model,tflite --out exports/ [--name N]
     ganzoo query --rest URL | --grpc HOST:PORT --model NAME --out grid.png
+    ganzoo convert FORMAT SOURCE --out DIR   (stylegan2-ada .pkl, cyclegan/pix2pix .pth ...)
 
 Errors a user can fix (unknown names, bad config keys, missing data) print one line
 and exit with status 2; a traceback means a bug in ganzoo.
@@ -22,7 +23,7 @@ import yaml
 
 from ganzoo import config as config_lib
 from ganzoo.presets import load_generator
-from ganzoo.registry import FAMILIES, NETWORKS, zoo_config_path, zoo_configs
+from ganzoo.registry import CONVERTERS, FAMILIES, NETWORKS, zoo_config_path, zoo_configs
 
 
 def resolve_config(args):
@@ -166,6 +167,11 @@ def cmd_query(args):
     print(f"Wrote {path}")
 
 
+def cmd_convert(args):
+    folder = CONVERTERS.get(args.format).convert(args.source, args.out, args)
+    print(f"Wrote preset {folder}: ganzoo.load_generator({folder!r})")
+
+
 def _first_line(family):
     return sys.modules[family.__module__].__doc__.strip().splitlines()[0]
 
@@ -298,6 +304,16 @@ def parser():
     query.add_argument("--truncation-psi", type=float, help="for models with a mean latent")
     query.add_argument("--out", default="grid.png")
     query.set_defaults(func=cmd_query)
+
+    convert = sub.add_parser("convert", help="a published checkpoint (read safely) -> a preset")
+    formats = convert.add_subparsers(dest="format", required=True, metavar="FORMAT")
+    for name in CONVERTERS.names():
+        converter = CONVERTERS.get(name)
+        one = formats.add_parser(name, help=converter.help)
+        one.add_argument("source", help="the checkpoint file")
+        one.add_argument("--out", required=True, help="preset folder to write")
+        converter.add_arguments(one)
+        one.set_defaults(func=cmd_convert)
     return p
 
 

@@ -1,4 +1,4 @@
-"""The one registry of ganzoo: families, networks, datasets, metrics and presets.
+"""The one registry of ganzoo: families, networks, datasets, metrics, converters and presets.
 
 Registration is explicit: a module decorates its class or builder with
 ``@register_family("wgan_gp")`` (or ``register_network`` ...), and
@@ -53,11 +53,13 @@ FAMILIES = Registry("family")
 NETWORKS = Registry("network")
 DATASETS = Registry("dataset")
 METRICS = Registry("metric")
+CONVERTERS = Registry("converter")
 
 register_family = FAMILIES.register
 register_network = NETWORKS.register
 register_dataset = DATASETS.register
 register_metric = METRICS.register
+register_converter = CONVERTERS.register
 
 
 

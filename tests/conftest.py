@@ -59,3 +59,17 @@ def float32_policy():
     keras.mixed_precision.set_global_policy("float32")
     yield
     keras.mixed_precision.set_global_policy("float32")
+
+
+SHARED_FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                               "shared", "fixtures")
+
+
+def shared_fixture(name):
+    """Path of a reference file in ``../shared/fixtures`` (numbers from the original
+    authors' code); skips the test with the reason when that folder is absent."""
+    path = os.path.normpath(os.path.join(SHARED_FIXTURES, name))
+    if not os.path.exists(path):
+        pytest.skip(f"reference fixture {path} is absent (it lives in the project's shared "
+                    "folder beside the checkout, not in a user's clone)")
+    return path

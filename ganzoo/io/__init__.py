@@ -1,0 +1,7 @@
+"""Readers of third-party files and converters from their parameter names to ganzoo.
+
+Readers never execute anything from a file: torch checkpoints and network pickles go
+through a restricted unpickler that rebuilds tensors as numpy arrays and refuses every
+other global. A converter (``@register_converter("name")``) turns such a file into a
+ganzoo preset; ``ganzoo convert NAME SOURCE --out DIR`` runs it.
+"""
