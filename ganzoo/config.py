@@ -12,7 +12,7 @@ import typing
 
 import yaml
 
-from ganzoo.registry import FAMILIES, NETWORKS
+from ganzoo.registry import FAMILIES, NETWORKS, unknown_name
 
 
 class ConfigError(ValueError):
@@ -101,9 +101,7 @@ def _fill_dataclass(cls, values, where):
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(fields))
     if unknown:
-        raise ConfigError(
-            f"Unknown key '{where}.{unknown[0]}'. Valid keys: {', '.join(fields)}."
-        )
+        raise ConfigError(unknown_name("key", unknown[0], fields, "keys", f"{where}."))
     hints = typing.get_type_hints(cls)
     kwargs = {}
     for name, value in values.items():
@@ -135,10 +133,8 @@ def check_kwargs(cls, values, where, skip=(), defaults_first=None):
     checked = {}
     for name, value in values.items():
         if name not in defaults:
-            raise ConfigError(
-                f"Unknown key '{where}.{name}' for {cls.__name__}. "
-                f"Valid keys: {', '.join(sorted(defaults)) or '(none)'}."
-            )
+            raise ConfigError(unknown_name(f"key of {cls.__name__}", name, sorted(defaults),
+                                           "keys", f"{where}."))
         default = defaults[name]
         if isinstance(default, tuple) and isinstance(value, list):
             value = tuple(value)
@@ -152,7 +148,7 @@ def check_kwargs(cls, values, where, skip=(), defaults_first=None):
 
 def _choice(value, choices, where):
     if value not in choices:
-        raise ConfigError(f"{where} must be one of {', '.join(choices)}; got '{value}'.")
+        raise ConfigError(unknown_name(where, value, choices))
 
 
 def validate(config):

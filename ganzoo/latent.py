@@ -17,6 +17,7 @@ seed s is the top-left image of ``ganzoo sample RUN --seed s``.
 """
 
 import numpy as np
+from ganzoo.registry import check_choice
 
 METHODS = ("slerp", "lerp")
 
@@ -47,8 +48,7 @@ def slerp(z0, z1, t):
 
 def path(latents, steps, method="slerp"):
     """``steps`` latents from each latent to the next (endpoints included, not repeated)."""
-    if method not in METHODS:
-        raise ValueError(f"Unknown interpolation '{method}'. Valid choices: {', '.join(METHODS)}.")
+    check_choice("interpolation", method, METHODS)
     if len(latents) < 2 or steps < 2:
         raise ValueError("Interpolation needs at least 2 latents and 2 steps.")
     interpolate_fn = slerp if method == "slerp" else lerp

@@ -108,11 +108,7 @@ F_DIVERGENCES = {
 
 
 def _divergence(name):
-    if name not in F_DIVERGENCES:
-        raise ValueError(
-            f"Unknown f-divergence {name!r}; valid names: {', '.join(sorted(F_DIVERGENCES))}"
-        )
-    return F_DIVERGENCES[name]
+    return F_DIVERGENCES[check_choice("f-divergence", name, sorted(F_DIVERGENCES))]
 
 
 def d_fgan(real, fake, divergence):

@@ -10,11 +10,21 @@ import difflib
 import os
 
 
-def unknown_name(kind, name, names):
-    """"Unknown <kind> 'x'. Did you mean 'y'?" plus the valid names, for any lookup."""
-    hint = difflib.get_close_matches(str(name), list(names), n=1)
+def unknown_name(kind, name, names, valid="choices", where=""):
+    """"Unknown <kind> '<where>x'. Did you mean 'y'? Valid <valid>: ..." for any lookup:
+    the one wording of every unknown-name error in ganzoo."""
+    names = list(names)
+    hint = difflib.get_close_matches(str(name), names, n=1)
     did_you_mean = f" Did you mean '{hint[0]}'?" if hint else ""
-    return f"Unknown {kind} '{name}'.{did_you_mean} Valid choices: {', '.join(names)}."
+    return (f"Unknown {kind} '{where}{name}'.{did_you_mean} "
+            f"Valid {valid}: {', '.join(map(str, names)) or '(none)'}.")
+
+
+def check_choice(kind, value, choices):
+    """``value`` if it is one of ``choices``, else a ValueError in ``unknown_name``'s words."""
+    if value not in choices:
+        raise ValueError(unknown_name(kind, value, choices))
+    return value
 
 
 class Registry:

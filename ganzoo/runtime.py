@@ -43,7 +43,7 @@ def make_strategy(name):
     if name == "multi_worker":
         _check_tf_config()
         return tf.distribute.MultiWorkerMirroredStrategy()
-    raise ValueError(f"Unknown strategy '{name}'. Valid choices: default, mirrored, multi_worker.")
+    raise ValueError(unknown_name("strategy", name, ("default", "mirrored", "multi_worker")))
 
 
 def is_multi_worker(strategy):

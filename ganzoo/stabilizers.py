@@ -31,6 +31,7 @@ import keras
 import tensorflow as tf
 
 from ganzoo import losses
+from ganzoo.registry import check_choice
 
 
 def _uniform(x, seed, low=0.0, high=1.0):
@@ -80,9 +81,7 @@ def parse_policy(policy):
     """("translation", "cutout") from "translation,cutout"; unknown names are errors."""
     names = tuple(name.strip() for name in policy.split(",") if name.strip())
     for name in names:
-        if name not in DIFFAUGMENT:
-            raise ValueError(f"Unknown diffaugment '{name}'. "
-                             f"Valid choices: {', '.join(DIFFAUGMENT)}.")
+        check_choice("diffaugment", name, DIFFAUGMENT)
     return names
 
 

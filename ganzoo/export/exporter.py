@@ -13,6 +13,7 @@ import keras
 
 from ganzoo.export import layout, saved_model, signatures, tflite, validate
 from ganzoo.export.layout import ExportError
+from ganzoo.registry import unknown_name
 
 FORMATS = ("saved_model", "tflite")
 
@@ -22,8 +23,7 @@ def parse_formats(formats):
     names = [f.strip() for f in formats.split(",")] if isinstance(formats, str) else formats
     unknown = [name for name in names if name not in FORMATS]
     if unknown or not names:
-        raise ExportError(f"Unknown export format '{(unknown or [''])[0]}'. "
-                          f"Valid choices: {', '.join(FORMATS)}.")
+        raise ExportError(unknown_name("export format", (unknown or [""])[0], FORMATS))
     return tuple(dict.fromkeys(names))
 
 

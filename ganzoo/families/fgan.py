@@ -9,7 +9,7 @@ chosen in config: kl, reverse_kl, js, pearson, squared_hellinger.
 
 from ganzoo import losses
 from ganzoo.families.base import GAN
-from ganzoo.registry import register_family
+from ganzoo.registry import check_choice, register_family
 
 
 @register_family("fgan")
@@ -18,10 +18,7 @@ class FGAN(GAN):
 
     def __init__(self, generator, discriminator, divergence="js", **kwargs):
         super().__init__(generator, discriminator, **kwargs)
-        if divergence not in losses.F_DIVERGENCES:
-            raise ValueError(f"Unknown divergence '{divergence}'. "
-                             f"Valid choices: {', '.join(losses.F_DIVERGENCES)}.")
-        self.divergence = divergence
+        self.divergence = check_choice("divergence", divergence, list(losses.F_DIVERGENCES))
 
     def d_loss(self, real, labels):
         fake = self.fake_like(real)

@@ -7,7 +7,7 @@ when D is confident) or -E[log D(G(z))] ("nonsaturating", the paper's practical 
 
 from ganzoo import losses
 from ganzoo.families.base import GAN
-from ganzoo.registry import register_family
+from ganzoo.registry import check_choice, register_family
 
 G_OBJECTIVES = {"nonsaturating": losses.g_nonsaturating, "minimax": losses.g_minimax}
 
@@ -19,11 +19,7 @@ class VanillaGAN(GAN):
 
     def __init__(self, generator, discriminator, g_objective="nonsaturating", **kwargs):
         super().__init__(generator, discriminator, **kwargs)
-        if g_objective not in G_OBJECTIVES:
-            raise ValueError(
-                f"Unknown g_objective '{g_objective}'. Valid choices: {', '.join(G_OBJECTIVES)}."
-            )
-        self.g_objective = g_objective
+        self.g_objective = check_choice("g_objective", g_objective, G_OBJECTIVES)
 
     def d_loss(self, real, labels):
         fake = self.fake_like(real)

@@ -16,13 +16,14 @@ import math
 import keras
 from keras import ops
 
+from ganzoo.registry import check_choice
+
 ACTIVATIONS = ("linear", "lrelu")
 
 
 def activate(x, activation):
     """``x`` through "linear" (identity) or "lrelu" (LeakyReLU(0.2) * sqrt(2))."""
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"Unknown activation '{activation}'. Valid choices: {', '.join(ACTIVATIONS)}.")
+    check_choice("activation", activation, ACTIVATIONS)
     if activation == "linear":
         return x
     return ops.leaky_relu(x, 0.2) * math.sqrt(2.0)

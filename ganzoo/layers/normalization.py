@@ -6,6 +6,8 @@ switch on any discriminator, not a property of one family.
 
 import keras
 
+from ganzoo.registry import check_choice
+
 NORMS = ("batch", "layer", "instance", "none")
 
 
@@ -20,8 +22,7 @@ def normalization(kind):
     "layer" suits WGAN-GP critics (the gradient penalty is per sample, so batch
     statistics are wrong there); "instance" is ``GroupNormalization(groups=-1)``.
     """
-    if kind not in NORMS:
-        raise ValueError(f"Unknown norm '{kind}'. Valid choices: {', '.join(NORMS)}.")
+    check_choice("norm", kind, NORMS)
     if kind == "batch":
         return keras.layers.BatchNormalization(momentum=0.9)
     if kind == "layer":
