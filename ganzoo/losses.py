@@ -20,6 +20,8 @@ import math
 
 import tensorflow as tf
 
+from ganzoo.registry import check_choice
+
 _LOG2 = math.log(2.0)
 
 

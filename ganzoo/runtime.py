@@ -12,6 +12,8 @@ import os
 import keras
 import tensorflow as tf
 
+from ganzoo.registry import unknown_name
+
 
 def set_precision(precision):
     """Sets Keras' global dtype policy: float32, mixed_float16 or mixed_bfloat16."""
