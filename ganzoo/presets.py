@@ -33,7 +33,7 @@ import keras
 
 from ganzoo import config as config_lib
 from ganzoo.build import build_optimizer
-from ganzoo.metrics.extractors import sha256_of
+from ganzoo.hashing import sha256_of
 from ganzoo.registry import FAMILIES, NETWORKS, unknown_name
 
 PRETRAINED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretrained")

@@ -10,6 +10,7 @@ import pytest
 import scipy.linalg
 import tensorflow as tf
 
+from ganzoo.hashing import sha256_of
 from ganzoo.metrics import digits_classifier, evaluation, extractors, statistics
 
 
@@ -104,7 +105,7 @@ def test_digits():
 
 def test_digits_extractor_loads_checked_weights_and_classifies(digits, test_digits):
     x, y = test_digits
-    assert digits.hash == extractors.DIGITS_WEIGHTS_SHA256 == extractors.sha256_of(
+    assert digits.hash == extractors.DIGITS_WEIGHTS_SHA256 == sha256_of(
         extractors.DIGITS_WEIGHTS_PATH
     )
     assert os.path.getsize(extractors.DIGITS_WEIGHTS_PATH) < 300_000
@@ -154,7 +155,7 @@ def test_inception_extractor_reads_the_keras_cache_file(tmp_path, monkeypatch):
     (tmp_path / "models").mkdir()
     reference.save(tmp_path / "models" / extractors.INCEPTION_WEIGHTS_FILE)
     inception = extractors.get_extractor("inception")
-    assert inception.resolution == 299 and inception.hash == extractors.sha256_of(
+    assert inception.resolution == 299 and inception.hash == sha256_of(
         extractors.default_inception_weights_path()
     )
     images = np.random.default_rng(9).uniform(-1, 1, (2, 64, 64, 1)).astype(np.float32)

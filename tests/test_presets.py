@@ -12,7 +12,7 @@ from ganzoo import cli, presets
 from ganzoo.build import build_family
 from ganzoo.data import DatasetInfo
 from ganzoo.metrics import DigitsExtractor
-from ganzoo.metrics.extractors import sha256_of
+from ganzoo.hashing import sha256_of
 
 REQUIRED = ("cgan_digits", "dcgan_digits", "gan_ring", "wgan_gp_digits")
 TINY_DIGITS = DatasetInfo("digits", (8, 8, 1), 10, 1797)

@@ -12,13 +12,14 @@ resized to 32x32. Training sees both bilinear and nearest upsampling and +-2 px 
 the features do not hinge on one data pipeline's resize choice.
 """
 
-import hashlib
 
 import keras
 import numpy as np
 import sklearn.datasets
 import sklearn.model_selection
 import tensorflow as tf
+
+from ganzoo.hashing import sha256_of
 
 RESOLUTION = 32
 FEATURE_DIM = 128
@@ -75,8 +76,7 @@ def train_digits_classifier(path, resolution=RESOLUTION, epochs=40, seed=0):
         x_test, y_test = digits_images("test", resolution, method)
         predicted = np.argmax(model.predict(x_test, verbose=0)[1], axis=1)
         accuracies.append(float(np.mean(predicted == y_test)))
-    with open(path, "rb") as f:
-        sha256 = hashlib.sha256(f.read()).hexdigest()
+    sha256 = sha256_of(path)
     print(f"test accuracy bilinear={accuracies[0]:.4f} nearest={accuracies[1]:.4f}")
     print(f"sha256 {sha256}")
     return accuracies[0], sha256

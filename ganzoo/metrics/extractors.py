@@ -14,12 +14,12 @@ Extractors are plain Keras calls on batches: build one inside ``strategy.scope()
 from the cross-replica context (e.g. a training callback) as usual.
 """
 
-import hashlib
 import os
 
 import keras
 import tensorflow as tf
 
+from ganzoo.hashing import sha256_of
 from ganzoo.metrics import digits_classifier
 from ganzoo.registry import Registry
 
@@ -35,14 +35,6 @@ DIGITS_WEIGHTS_PATH = os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "weights", "digits_classifier.weights.h5"
 )
 DIGITS_WEIGHTS_SHA256 = "00985c575fb31cf25f14cf54273836022dfe5a90e0e09e5124a78d419a6a87d9"
-
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class FeatureExtractor:
