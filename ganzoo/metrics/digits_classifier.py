@@ -12,7 +12,6 @@ resized to 32x32. Training sees both bilinear and nearest upsampling and +-2 px 
 the features do not hinge on one data pipeline's resize choice.
 """
 
-
 import keras
 import numpy as np
 import sklearn.datasets
