@@ -1,14 +1,16 @@
 """GAN metrics: FID, KID, IS, precision/recall, and the feature extractors they run on.
 
 Importing this package registers "fid", "kid", "is" and "pr" in ``ganzoo.registry.METRICS``
-and the "inception" and "digits" extractors in ``extractors.EXTRACTORS``.
+and the "fid_inception", "inception" and "digits" extractors in ``extractors.EXTRACTORS``.
 """
 
 from ganzoo.metrics.evaluation import FeatureSet, evaluate, reference_stats
 from ganzoo.metrics.extractors import (
     DigitsExtractor,
     FeatureExtractor,
+    FIDInceptionExtractor,
     InceptionExtractor,
+    find_fid_weights,
     get_extractor,
 )
 from ganzoo.metrics.statistics import (
@@ -24,8 +26,10 @@ __all__ = [
     "FeatureExtractor",
     "FeatureSet",
     "FeatureStats",
+    "FIDInceptionExtractor",
     "InceptionExtractor",
     "evaluate",
+    "find_fid_weights",
     "frechet_distance",
     "get_extractor",
     "inception_score",
