@@ -90,6 +90,16 @@ def test_precision_recall_identical_and_shifted():
     assert max(shifted) < 0.5
 
 
+def test_precision_recall_ignore_a_common_offset():
+    rng = np.random.default_rng(11)
+    real = rng.normal(size=(600, 32))
+    fake = 1.2 * rng.normal(size=(600, 32)) + 0.3
+    before = statistics.precision_recall(real, fake)
+    after = statistics.precision_recall(real + 1000, fake + 1000)
+    assert 0 < min(before) and max(before) < 1
+    np.testing.assert_allclose(after, before, atol=1e-6)
+
+
 # ---- extractors -------------------------------------------------------------------------
 
 

@@ -142,14 +142,16 @@ def inception_score(probs, splits=10):
 
 
 def _squared_distances(a, b):
-    """Pairwise squared Euclidean distances [len(a), len(b)], float32, clipped at 0."""
+    """Pairwise squared Euclidean distances [len(a), len(b)] as |a|^2 + |b|^2 - 2 a.b, clipped
+    at 0. Callers pass centred float64 features: that expansion cancels catastrophically when
+    |a|^2 is large next to |a - b|^2 (a common offset in float32)."""
     sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * (a @ b.T)
     return np.maximum(sq, 0)
 
 
 def _knn_radii(features, k, batch_size):
     """Squared distance from each row to its k-th nearest other row."""
-    radii = np.empty(len(features), np.float32)
+    radii = np.empty(len(features), np.float64)
     for start in range(0, len(features), batch_size):
         dist = _squared_distances(features[start : start + batch_size], features)
         # Column k after partitioning: the row itself (distance 0) fills column 0.
@@ -166,14 +168,18 @@ def _coverage(manifold, radii, queries, batch_size):
     return inside / len(queries)
 
 
-def precision_recall(real, fake, k=3, batch_size=1000):
+def precision_recall(real, fake, k=3, batch_size=256):
     """Improved precision and recall (Kynkaanniemi et al. 2019), returned as (precision, recall).
 
     Precision: fraction of fake features inside the real manifold (union of balls reaching
     each real feature's k-th nearest real neighbour); recall: the same with roles swapped.
-    Distances are computed ``batch_size`` rows at a time, so memory is batch_size x N.
+    Distances are computed in float64 on features centred at the real mean (distances do not
+    change, and a common offset cannot swamp them), ``batch_size`` rows at a time, so memory
+    is batch_size x N x 8 bytes.
     """
-    real, fake = np.asarray(real, np.float32), np.asarray(fake, np.float32)
+    real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
+    centre = real.mean(axis=0)
+    real, fake = real - centre, fake - centre
     if min(len(real), len(fake)) <= k:
         raise ValueError(f"Precision/recall with k={k} needs more than {k} samples per set.")
     real_radii = _knn_radii(real, k, batch_size)
