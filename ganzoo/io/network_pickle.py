@@ -89,9 +89,9 @@ def read_network_pickle(path):
     networks = unpickle(io.BytesIO(data), context, allowed)
     if not (isinstance(networks, dict)
             and all(isinstance(networks.get(key), PersistentModule) for key in NETWORK_KEYS)):
-        found = sorted(networks) if isinstance(networks, dict) else type(networks).__name__
+        found = list(networks)[:8] if isinstance(networks, dict) else type(networks).__name__
         raise context.error(f"expected a StyleGAN2-ADA network pickle (a dict whose 'G', "
-                            f"'D', 'G_ema' are networks), found {found!r:.80}")
+                            f"'D', 'G_ema' are networks), found {found!r:.120}")
     for key in NETWORK_KEYS:
         check_tree(networks[key], context)
     return dict(networks, training_set_kwargs=plain_data(

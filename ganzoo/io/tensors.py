@@ -13,6 +13,7 @@ The format is told by the file's content, not its extension:
 
 import json
 import math
+import os
 import struct
 import zipfile
 
@@ -20,11 +21,14 @@ import numpy as np
 
 from ganzoo.io.errors import CheckpointFormatError
 from ganzoo.io.network_pickle import NETWORK_KEYS, read_network_pickle
-from ganzoo.io.torch_files import LEGACY_MAGIC_PICKLE, ZIP_MAGIC, read_torch_file
-from ganzoo.io.unpickler import is_int, numpy_dtype
+from ganzoo.io.torch_files import (LEGACY_MAGIC_PICKLE, ZIP_MAGIC, check_zip_member,
+                                   read_torch_file)
+from ganzoo.io.unpickler import ReadContext, is_int, numpy_dtype
 
 KNOWN_FORMATS = ("torch.save .pt/.pth (zip or legacy), StyleGAN2-ADA network .pkl, .npz, "
                  ".safetensors")
+PICK_TENSORS = ("read it with ganzoo.io.torch_files.read_torch_file and pick the dict of "
+                "tensors from what it returns")
 SAFETENSORS_DTYPES = {
     "F64": "f8", "F32": "f4", "F16": "f2", "BF16": "bf16", "I64": "i8", "I32": "i4",
     "I16": "i2", "I8": "i1", "U64": "u8", "U32": "u4", "U16": "u2", "U8": "u1", "BOOL": "b1",
@@ -53,8 +57,9 @@ def read_state_dict(path, prefix=None):
               if key.startswith(prefix)}
     if not picked:
         heads = sorted({key.split("/")[0] + "/" if "/" in key else key for key in tensors})
-        raise CheckpointFormatError(path, f"no tensor key starts with {prefix!r}; the keys "
-                                          f"start with {', '.join(heads[:8])}")
+        raise CheckpointFormatError(path, f"no tensor key starts with {prefix!r}",
+                                    f"pass a prefix that the keys start with: "
+                                    f"{', '.join(map(str, heads[:8]))}")
     return picked
 
 
@@ -70,8 +75,8 @@ def detect_format(path):
         return "network_pickle"
     if len(head) > 8 and head[8:9] == b"{":
         return "safetensors"
-    raise CheckpointFormatError(path, f"unknown format (first bytes {head[:8]!r}); ganzoo "
-                                      f"reads {KNOWN_FORMATS}")
+    raise CheckpointFormatError(path, f"unknown format (first bytes {head[:8]!r})",
+                                f"ganzoo reads {KNOWN_FORMATS}; convert it to one of them")
 
 
 def zip_format(path):
@@ -85,8 +90,9 @@ def zip_format(path):
         return "torch"
     if names and all(name.endswith(".npy") for name in names):
         return "npz"
-    raise CheckpointFormatError(path, f"a zip archive that is neither torch.save (no "
-                                      f"<name>/data.pkl) nor .npz; ganzoo reads {KNOWN_FORMATS}")
+    raise CheckpointFormatError(path, "a zip archive that is neither torch.save (no "
+                                      "<name>/data.pkl) nor .npz (only .npy members)",
+                                f"ganzoo reads {KNOWN_FORMATS}; convert it to one of them")
 
 
 def torch_state_dict(path):
@@ -95,12 +101,12 @@ def torch_state_dict(path):
         value = value["state_dict"]
     if not isinstance(value, dict):
         raise CheckpointFormatError(path, f"expected a dict of tensors, found a "
-                                          f"{type(value).__name__}; use read_torch_file")
+                                          f"{type(value).__name__}", PICK_TENSORS)
     others = [key for key, tensor in value.items()
               if not (isinstance(key, str) and isinstance(tensor, np.ndarray))]
     if others:
-        raise CheckpointFormatError(path, f"expected a dict of tensors, but {others[:4]!r} "
-                                          "hold other things; use read_torch_file")
+        raise CheckpointFormatError(path, f"expected a dict of tensors, but {others[:4]!r:.120} "
+                                          "hold other things", PICK_TENSORS)
     return dict(value)
 
 
@@ -112,6 +118,10 @@ def network_state_dict(path):
 
 def read_npz(path):
     try:
+        with zipfile.ZipFile(path) as members:
+            context = ReadContext(path, os.path.getsize(path))
+            for info in members.infolist():
+                check_zip_member(info, context)
         with np.load(path, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
@@ -134,22 +144,23 @@ def read_safetensors(path):
             from None
     if not isinstance(header, dict):
         raise CheckpointFormatError(path, "expected a JSON object as the safetensors header")
-    body = memoryview(data)[8 + length:]
-    return {name: safetensors_array(path, name, entry, body)
+    body, context = memoryview(data)[8 + length:], ReadContext(path, len(data))
+    return {name: safetensors_array(context, name, entry, body)
             for name, entry in header.items() if name != "__metadata__"}
 
 
-def safetensors_array(path, name, entry, body):
+def safetensors_array(context, name, entry, body):
     code = SAFETENSORS_DTYPES.get(entry.get("dtype")) if isinstance(entry, dict) else None
     shape, offsets = (entry.get("shape"), entry.get("data_offsets")) if code else (None, None)
     if not (isinstance(shape, list) and all(map(is_int, shape)) and isinstance(offsets, list)
             and len(offsets) == 2 and all(map(is_int, offsets))):
-        raise CheckpointFormatError(path, f"tensor {name!r} has a malformed entry {entry!r:.80}"
-                                          f"; dtypes known: {', '.join(SAFETENSORS_DTYPES)}")
+        raise context.error(f"tensor {name!r} has a malformed entry {entry!r:.80} (dtypes "
+                            f"known: {', '.join(SAFETENSORS_DTYPES)})")
     dtype = numpy_dtype(code).newbyteorder("<")
     begin, end = offsets
     if not begin <= end <= len(body) or end - begin != math.prod(shape) * dtype.itemsize:
-        raise CheckpointFormatError(path, f"tensor {name!r} of shape {shape} spans bytes "
-                                          f"[{begin}, {end}) of {len(body)} present")
+        raise context.error(f"tensor {name!r} of shape {shape} spans bytes [{begin}, {end}) "
+                            f"of {len(body)} present")
+    context.charge(end - begin)
     array = np.frombuffer(body[begin:end], dtype).reshape(shape)
     return array.astype(dtype.newbyteorder("="), copy=True)

@@ -20,7 +20,6 @@ import struct
 import zipfile
 import zlib
 
-from ganzoo.io.errors import CheckpointFormatError, UnsafeFileError
 from ganzoo.io.unpickler import (ReadContext, Storage, StorageType, is_int, numpy_dtype,
                                  tensor_globals, unpickle)
 
@@ -54,11 +53,6 @@ def read_torch_bytes(data, context):
         return read_legacy(data, context)
     raise context.error(f"expected a torch.save file (a zip archive or the legacy format), "
                         f"found {len(data)} bytes starting {data[:8]!r}")
-
-
-def is_torch_file(head):
-    """Whether the first bytes of a file are those of either torch.save format."""
-    return head.startswith(ZIP_MAGIC) or head.startswith(LEGACY_MAGIC_PICKLE)
 
 
 def torch_globals(context):
@@ -102,8 +96,7 @@ def read_zip_archive(archive, context):
     names = archive.namelist()
     for name in names:
         if name.startswith("/") or "\\" in name or ".." in name.split("/"):
-            raise context.error(f"zip member {name!r} escapes the archive; torch never "
-                                "writes such names")
+            raise context.error(f"zip member {name!r:.120} escapes the archive", crafted=True)
     pickles = [name for name in names if name.count("/") == 1 and name.endswith("/data.pkl")]
     if len(pickles) != 1:
         raise context.error(f"expected one <name>/data.pkl in the zip archive, found "
@@ -111,7 +104,8 @@ def read_zip_archive(archive, context):
     prefix = pickles[0][: -len("data.pkl")]
     byteorder = "little"
     if prefix + "byteorder" in names:
-        byteorder = archive.read(prefix + "byteorder").decode("ascii", "replace").strip()
+        with archive.open(prefix + "byteorder") as stream:
+            byteorder = stream.read(16).decode("ascii", "replace").strip()
     if byteorder not in ("little", "big"):
         raise context.error(f"expected byteorder 'little' or 'big', found {byteorder!r}")
     storages = {}
@@ -125,7 +119,7 @@ def read_zip_archive(archive, context):
             raise context.error(f"storage {key} is read as two dtypes")
         return storages[key]
 
-    with archive.open(pickles[0]) as stream:
+    with archive.open(check_zip_member(archive.getinfo(pickles[0]), context)) as stream:
         return unpickle(io.BytesIO(stream.read()), context, torch_globals(context), storage_for)
 
 
@@ -138,16 +132,21 @@ def read_zip_storage(archive, member, dtype, numel, byteorder, context):
     if info.file_size < nbytes:
         raise context.error(f"storage {member} needs {nbytes} bytes, the archive holds "
                             f"{info.file_size}")
-    if info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
-        raise context.error(f"{member} would expand {info.compress_size} bytes to "
-                            f"{info.file_size}; refusing a zip bomb")
-    with archive.open(info) as stream:
+    with archive.open(check_zip_member(info, context)) as stream:
         raw = stream.read(nbytes)
     if len(raw) < nbytes:
         raise context.error(f"storage {member} is truncated ({len(raw)} of {nbytes} bytes)")
     storage = Storage(dtype, numel)
     storage.fill(raw, "<" if byteorder == "little" else ">")
     return storage
+
+
+def check_zip_member(info, context):
+    """``info`` if its declared size is one that deflate can reach; a zip bomb is refused."""
+    if info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+        raise context.error(f"{info.filename} would expand {info.compress_size} bytes to "
+                            f"{info.file_size}, a zip bomb", crafted=True)
+    return info
 
 
 def read_legacy(data, context):
@@ -171,7 +170,8 @@ def read_legacy(data, context):
 
     unpickle(stream, context, torch_globals(context), storage_for)
     keys = unpickle(stream, context, no_globals)
-    if not (isinstance(keys, list) and set(keys) == set(roots) and len(keys) == len(roots)):
+    if not (isinstance(keys, list) and all(isinstance(key, str) for key in keys)
+            and set(keys) == set(roots) and len(keys) == len(roots)):
         raise context.error(f"the legacy file lists storages {keys!r:.80}; its pickle uses "
                             f"{sorted(roots)!r:.80}")
     position = stream.tell()
@@ -209,5 +209,3 @@ def storage_view(root, view, context):
     array = None if root.array is None else root.array[offset: offset + numel]
     return Storage(root.dtype, numel, array)
 
-
-__all__ = ["CheckpointFormatError", "UnsafeFileError", "is_torch_file", "read_torch_file"]

@@ -50,14 +50,18 @@ class ReadContext:
         self.path = path
         self.bytes_left = 4 * file_size + (64 << 20)
 
-    def error(self, problem):
+    def error(self, problem, crafted=False):
+        """The CheckpointFormatError to raise; ``crafted``: a shape no writer produces."""
+        if crafted:
+            return CheckpointFormatError(self.path, problem, "torch never writes this; use a "
+                                                            "file from a source you trust")
         return CheckpointFormatError(self.path, problem)
 
     def charge(self, nbytes):
         self.bytes_left -= nbytes
         if self.bytes_left < 0:
             raise self.error("its tensors would need far more memory than the file holds "
-                             "(overlapping views of one storage); refusing to expand them")
+                             "(overlapping views of one storage)", crafted=True)
 
 
 class _NoState:
@@ -175,9 +179,12 @@ def rebuild_tensor(context, storage, offset, size, stride, requires_grad=False,
     if count == 0:
         return np.zeros(size, storage.dtype)
     extent = offset + sum((n - 1) * step for n, step in zip(size, stride)) + 1
-    if extent > storage.numel or count > storage.numel:
+    if extent > storage.numel:
         raise context.error(f"a tensor of size {size} (stride {stride}, offset {offset}) "
                             f"reaches past its storage of {storage.numel} elements")
+    if count > storage.numel:
+        raise context.error(f"a tensor of {count} elements repeats a storage of "
+                            f"{storage.numel} (stride 0)", crafted=True)
     context.charge(count * storage.dtype.itemsize)
     view = np.lib.stride_tricks.as_strided(
         storage.array[offset:], shape=size,
