@@ -8,6 +8,7 @@ import shutil
 import struct
 import zipfile
 
+import ml_dtypes
 import numpy as np
 import pytest
 from conftest import shared_fixture
@@ -126,10 +127,12 @@ def strided_case(legacy):
     longs = np.array([7, -3], dtype=np.int64)
     entries = {"transposed": tensor_op("0", 12, 1, (2, 3), (1, 2), legacy=legacy),
                "scalar": tensor_op("1", 2, 1, (), (), "LongStorage", legacy=legacy),
-               "half": tensor_op("2", 4, 0, (4,), (1,), "HalfStorage", legacy=legacy)}
-    storages = {"0": data, "1": longs, "2": np.array([1, 2, 3, 4], np.float16)}
+               "half": tensor_op("2", 4, 0, (4,), (1,), "HalfStorage", legacy=legacy),
+               "bfloat16": tensor_op("3", 2, 0, (2,), (1,), "BFloat16Storage", legacy=legacy)}
+    storages = {"0": data, "1": longs, "2": np.array([1, 2, 3, 4], np.float16),
+                "3": np.array([1.5, -2], ml_dtypes.bfloat16)}
     expected = {"transposed": data[1:].reshape(1, -1)[0, :6].reshape(3, 2).T.copy(),
-                "scalar": np.array(-3, np.int64), "half": storages["2"]}
+                "scalar": np.array(-3, np.int64), "half": storages["2"], "bfloat16": storages["3"]}
     return state_dict_pickle(entries), storages, expected
 
 
