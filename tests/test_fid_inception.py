@@ -1,7 +1,10 @@
 """Parity of the fid_inception extractor with pytorch-fid's InceptionV3 (src/pytorch_fid/
-inception.py), on the seeded weights of ../shared/fixtures/fid_inception_reference.json."""
+inception.py), on the seeded weights of ../shared/fixtures/fid_inception_reference.json,
+read from a torch.save file as the official ``pt_inception-2015-12-05-6726825d.pth`` is."""
 
 import json
+import pickle
+import zipfile
 
 import keras
 import numpy as np
@@ -36,6 +39,41 @@ def seeded_state_dict(spec):
     return state
 
 
+def _op(value):
+    """Pickle opcodes that push ``value`` (no protocol header, no STOP)."""
+    return pickle.dumps(value, protocol=2)[2:-1]
+
+
+def _global(module, name):
+    return f"c{module}\n{name}\n".encode()
+
+
+def write_torch_zip(path, state):
+    """``state`` (float32 arrays) as torch.save writes a state dict, without torch:
+    ``archive/data.pkl`` builds an OrderedDict of ``torch._utils._rebuild_tensor_v2(storage,
+    0, size, stride, False, OrderedDict())``, each storage a persistent id ``('storage',
+    torch.FloatStorage, key, 'cpu', numel)`` whose bytes are ``archive/data/<key>``."""
+    ordered_dict = _global("collections", "OrderedDict") + b")R"
+    ops = [b"\x80\x02", ordered_dict]
+    with zipfile.ZipFile(path, "w") as archive:
+        for key, (name, array) in enumerate(state.items()):
+            storage_id = (b"(" + _op("storage") + _global("torch", "FloatStorage")
+                          + _op(str(key)) + _op("cpu") + _op(array.size) + b"tQ")
+            stride = tuple(s // array.itemsize for s in array.strides)
+            ops += [_op(name), _global("torch._utils", "_rebuild_tensor_v2"), b"(",
+                    storage_id, _op(0), _op(array.shape), _op(stride), _op(False),
+                    ordered_dict, b"tR", b"s"]
+            archive.writestr(f"archive/data/{key}", np.ascontiguousarray(array).tobytes())
+        archive.writestr("archive/data.pkl", b"".join(ops) + b".")
+        archive.writestr("archive/byteorder", "little")
+
+
+@pytest.fixture(scope="module")
+def seeded_state():
+    with open(shared_fixture("fid_inception_reference.json")) as f:
+        return seeded_state_dict(json.load(f)["spec"])
+
+
 @pytest.fixture(scope="module")
 def reference():
     with np.load(shared_fixture("fid_inception_reference.npz")) as arrays:
@@ -43,11 +81,9 @@ def reference():
 
 
 @pytest.fixture(scope="module")
-def weights_file(tmp_path_factory):
-    with open(shared_fixture("fid_inception_reference.json")) as f:
-        spec = json.load(f)["spec"]
-    path = tmp_path_factory.mktemp("fid_weights") / "seeded_fid_inception.npz"
-    np.savez(path, **seeded_state_dict(spec))
+def weights_file(tmp_path_factory, seeded_state):
+    path = tmp_path_factory.mktemp("fid_weights") / "seeded_fid_inception.pth"
+    write_torch_zip(path, seeded_state)
     return str(path)
 
 
@@ -84,6 +120,14 @@ def test_block_channel_means_match_pytorch_fid(extractor, reference):
         for index, output in enumerate(blocks(resized, training=False)):
             name = f"block{index}_channel_mean_{size}"
             assert_close(np.mean(output, axis=(1, 2)), reference[name], name)
+
+
+def test_npz_weights_give_the_same_network(extractor, seeded_state, reference, tmp_path):
+    path = tmp_path / "seeded_fid_inception.npz"
+    np.savez(path, **seeded_state)
+    images = ganzoo_images(reference, 32)
+    from_npz = get_extractor("fid_inception", weights_path=str(path))
+    np.testing.assert_array_equal(from_npz.features(images), extractor.features(images))
 
 
 def test_weights_are_recorded_and_recognised(extractor, weights_file, monkeypatch):

@@ -23,10 +23,10 @@ from the cross-replica context (e.g. a training callback) as usual.
 import os
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from ganzoo.hashing import sha256_of
+from ganzoo.io.tensors import read_state_dict
 from ganzoo.metrics import digits_classifier, fid_inception
 from ganzoo.registry import Registry
 
@@ -181,7 +181,7 @@ class FIDInceptionExtractor(FeatureExtractor):
         digest = sha256_of(path)
         official = digest.startswith(FID_WEIGHTS_SHA256_PREFIX)
         model = fid_inception.build_fid_inception()
-        fid_inception.load_state_dict(model, _read_state_dict(path))
+        fid_inception.load_state_dict(model, read_state_dict(path))
         super().__init__(model, digest)
         self.protocol = FID_PROTOCOL if official else "custom weights"
         self.resize_method = "bilinear, no antialias (pytorch-fid)"
@@ -192,11 +192,6 @@ class FIDInceptionExtractor(FeatureExtractor):
         unit = (images + 1) / 2
         size = (self.resolution, self.resolution)
         return 2 * tf.image.resize(unit, size, method=RESIZE_METHOD, antialias=False) - 1
-
-
-def _read_state_dict(path):
-    with np.load(path, allow_pickle=False) as arrays:
-        return dict(arrays)
 
 
 def fid_weights_candidates():
