@@ -112,8 +112,8 @@ def write_torch_zip(path, pickle_bytes, storages, names=None):
     return path
 
 
-def write_torch_legacy(path, object_pickle, storages, counts=None):
-    parts = [pickle.dumps(LEGACY_MAGIC, protocol=2), pickle.dumps(1001, protocol=2),
+def write_torch_legacy(path, object_pickle, storages, counts=None, protocol=2):
+    parts = [pickle.dumps(LEGACY_MAGIC, protocol=protocol), pickle.dumps(1001, protocol=2),
              pickle.dumps({"protocol_version": 1001, "little_endian": True}, protocol=2),
              object_pickle, pickle.dumps(list(storages), protocol=2)]
     for key, array in storages.items():
@@ -136,11 +136,15 @@ def strided_case(legacy):
     return state_dict_pickle(entries), storages, expected
 
 
-@pytest.mark.parametrize("legacy", [False, True])
-def test_strided_tensors_rebuilt_as_contiguous_arrays(tmp_path, legacy):
-    pickle_bytes, storages, expected = strided_case(legacy)
-    path = (write_torch_legacy if legacy else write_torch_zip)(
-        tmp_path / "model.pth", pickle_bytes, storages)
+@pytest.mark.parametrize("legacy_protocol", [None, 2, 4])
+def test_strided_tensors_rebuilt_as_contiguous_arrays(tmp_path, legacy_protocol):
+    pickle_bytes, storages, expected = strided_case(legacy=legacy_protocol is not None)
+    path = tmp_path / "model.pth"
+    if legacy_protocol:
+        write_torch_legacy(path, pickle_bytes, storages, protocol=legacy_protocol)
+    else:
+        write_torch_zip(path, pickle_bytes, storages)
+    assert list(read_state_dict(path)) == list(expected)
     state = read_torch_file(path)
     assert list(state) == list(expected)
     for key, value in expected.items():

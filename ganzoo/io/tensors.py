@@ -21,8 +21,7 @@ import numpy as np
 
 from ganzoo.io.errors import CheckpointFormatError
 from ganzoo.io.network_pickle import NETWORK_KEYS, read_network_pickle
-from ganzoo.io.torch_files import (LEGACY_MAGIC_PICKLE, ZIP_MAGIC, check_zip_member,
-                                   read_torch_file)
+from ganzoo.io.torch_files import ZIP_MAGIC, check_zip_member, is_legacy, read_torch_file
 from ganzoo.io.unpickler import ReadContext, is_int, numpy_dtype
 
 KNOWN_FORMATS = ("torch.save .pt/.pth (zip or legacy), StyleGAN2-ADA network .pkl, .npz, "
@@ -66,8 +65,8 @@ def read_state_dict(path, prefix=None):
 def detect_format(path):
     """'torch', 'network_pickle', 'npz' or 'safetensors', from the file's first bytes."""
     with open(path, "rb") as stream:
-        head = stream.read(16)
-    if head.startswith(LEGACY_MAGIC_PICKLE):
+        head = stream.read(32)
+    if is_legacy(head):
         return "torch"
     if head.startswith(ZIP_MAGIC):
         return zip_format(path)

@@ -25,7 +25,7 @@ from ganzoo.io.unpickler import (ReadContext, Storage, StorageType, is_int, nump
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL = 1001
-LEGACY_MAGIC_PICKLE = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."
+LEGACY_MAGIC_LONG = b"\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."  # pickle opcodes: LONG1 magic, STOP
 ZIP_MAGIC = b"PK\x03\x04"
 MAX_COMPRESSION_RATIO = 1100  # deflate's own limit is 1032:1; more is a zip bomb
 
@@ -49,10 +49,16 @@ def read_torch_bytes(data, context):
     """``read_torch_file`` on bytes in memory; ``context`` names the file in messages."""
     if data.startswith(ZIP_MAGIC):
         return read_zip(data, context)
-    if data.startswith(LEGACY_MAGIC_PICKLE):
+    if is_legacy(data[:32]):
         return read_legacy(data, context)
     raise context.error(f"expected a torch.save file (a zip archive or the legacy format), "
                         f"found {len(data)} bytes starting {data[:8]!r}")
+
+
+def is_legacy(head):
+    """Whether a file's first bytes pickle the legacy magic number (any pickle protocol: 2, as
+    torch writes by default, or a later one behind its frame header)."""
+    return head.startswith(b"\x80") and LEGACY_MAGIC_LONG in head[:24]
 
 
 def torch_globals(context):
