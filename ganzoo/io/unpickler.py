@@ -76,10 +76,10 @@ class _NoState:
 class StorageType(_NoState):
     """What a pickle gets for ``torch.FloatStorage`` and its kin: the element type."""
 
-    __slots__ = ("name", "code")
+    __slots__ = ("code",)
 
-    def __init__(self, name, code):
-        self.name, self.code = name, code
+    def __init__(self, code):
+        self.code = code
 
 
 class Storage(_NoState):
@@ -111,8 +111,9 @@ class NumpyDtype(_NoState):
         self.byteorder = state[1]
 
 
-def is_int(value, minimum=0):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+def is_int(value):
+    """Whether ``value`` is a non-negative int (a size, stride, offset or count)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 class RestrictedUnpickler(pickle.Unpickler):
@@ -150,7 +151,7 @@ def unpickle(stream, context, allowed, storage_for=None):
 def tensor_globals(context):
     """The allow-list of a torch pickle: storage types, tensor rebuilds, OrderedDict,
     torch.Size and numpy dtypes/scalars, each bound to ``context``."""
-    allowed = {("torch", name): StorageType(name, code) for name, code in STORAGE_DTYPES.items()}
+    allowed = {("torch", name): StorageType(code) for name, code in STORAGE_DTYPES.items()}
     allowed[("torch.storage", "UntypedStorage")] = allowed[("torch", "UntypedStorage")]
     allowed[("torch._utils", "_rebuild_tensor_v2")] = lambda *args: rebuild_tensor(context, *args)
     allowed[("torch._utils", "_rebuild_parameter")] = rebuild_parameter
