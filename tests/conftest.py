@@ -18,7 +18,8 @@ from ganzoo import config as config_lib  # noqa: E402
 from ganzoo.registry import FAMILIES  # noqa: E402
 
 TINY_NET = {"dcgan": {"width": 4, "max_width": 8}, "mlp": {"units": 8, "depth": 1},
-            "progan": {"width": 4, "max_width": 8}, "stylegan": {"width": 4, "max_width": 8}}
+            "progan": {"width": 4, "max_width": 8},
+            "stylegan": {"channel_base": 32, "channel_max": 8}}
 FAMILY_ARCH = {"progan": "progan", "stylegan": "stylegan"}  # families that need their own nets
 TINY_NET.update(resnet={"width": 4, "blocks": 1}, unet={"width": 4, "max_width": 8},
                 patchgan={"width": 4, "max_width": 8, "downsamples": 2})

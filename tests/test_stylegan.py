@@ -19,7 +19,7 @@ from ganzoo.registry import NETWORKS, zoo_configs
 
 def tiny_generator(**kwargs):
     return NETWORKS.get("stylegan_generator")(
-        latent_dim=4, data_shape=(8, 8, 1), width=4, max_width=8, mapping_layers=2,
+        latent_dim=4, data_shape=(8, 8, 1), channel_base=32, channel_max=8, mapping_layers=2,
         **kwargs).build_for_data()
 
 
@@ -35,15 +35,17 @@ def test_truncation_psi_zero_gives_the_mean_image_for_every_z():
     np.testing.assert_allclose(g(z, truncation_psi=0.0).numpy(), mean_image, atol=1e-6)
     free = g(z).numpy()
     assert np.abs(free[0] - free[1]).max() > 1e-3, "psi=1 should keep samples apart"
-    w = g.mapping(z).numpy()
-    halfway = g.synthesis(tf.constant(np.repeat(
-        (g.w_avg.numpy() + 0.5 * (w - g.w_avg.numpy()))[:, None], g.num_ws, axis=1))).numpy()
+    ws = g.mapping(z).numpy()
+    halfway = g.synthesis(tf.constant(g.w_avg.numpy() + 0.5 * (ws - g.w_avg.numpy()))).numpy()
     np.testing.assert_allclose(g(z, truncation_psi=0.5).numpy(), halfway, atol=1e-6)
+    cut = g.mapping(z, truncation_psi=0.5, truncation_cutoff=2).numpy()
+    np.testing.assert_allclose(cut[:, :2], g.mapping(z, truncation_psi=0.5)[:, :2], atol=1e-6)
+    np.testing.assert_array_equal(cut[:, 2:], ws[:, 2:])
 
 
 def test_style_mixing_takes_coarse_styles_from_w1_and_fine_from_w2():
     g = tiny_generator()
-    w1, w2 = g.mapping(latents(2, seed=1)), g.mapping(latents(2, seed=2))
+    w1, w2 = g.mapping(latents(2, seed=1))[:, 0], g.mapping(latents(2, seed=2))[:, 0]
     styles = mix_styles(w1, w2, np.array([1, g.num_ws - 1]), g.num_ws).numpy()
     np.testing.assert_array_equal(styles[0, 0], w1[0])
     np.testing.assert_array_equal(styles[0, 1:], np.repeat(w2[:1].numpy(), g.num_ws - 1, 0))

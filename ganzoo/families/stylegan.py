@@ -6,7 +6,7 @@ Optional lazy path-length regularization (``pl_weight`` > 0, every ``pl_interval
 E[(||J_w^T y||_2 - a)^2], y ~ N(0, I) / sqrt(H W), a an EMA of the lengths (decay 0.01).
 Style mixing (Karras et al. 2019, Sec. 3.1): with probability ``style_mixing`` a sample
 takes w1 = f(z1) before a random crossover layer and w2 = f(z2) after it. ``w_avg``, the
-generator's mean w for the truncation trick, follows the batch means (beta
+generator's mean w for the truncation trick, follows the batch means (the generator's
 ``w_avg_beta``); the EMA generator copies it. Needs ``stylegan`` networks.
 Not included: the Adam correction for lazy regularization (lr and betas scaled by
 interval / (interval + 1)) and the smaller path-length batch.
@@ -39,8 +39,8 @@ class StyleGAN2(GAN):
     default_preset = "stylegan_celeb_a_64"
 
     def __init__(self, generator, discriminator, r1_gamma=10.0, r1_interval=16,
-                 style_mixing=0.9, pl_weight=0.0, pl_interval=4, w_avg_beta=0.995,
-                 ema_decay=0.999, **kwargs):
+                 style_mixing=0.9, pl_weight=0.0, pl_interval=4, ema_decay=0.999,
+                 **kwargs):
         if not hasattr(generator, "synthesis"):
             raise ValueError(f"stylegan needs generator.arch 'stylegan', got "
                              f"{type(generator).__name__}.")
@@ -48,7 +48,7 @@ class StyleGAN2(GAN):
         if r1_interval < 1 or pl_interval < 1:
             raise ValueError("r1_interval and pl_interval must be >= 1.")
         self.r1_gamma, self.r1_interval, self.style_mixing = r1_gamma, r1_interval, style_mixing
-        self.pl_weight, self.pl_interval, self.w_avg_beta = pl_weight, pl_interval, w_avg_beta
+        self.pl_weight, self.pl_interval = pl_weight, pl_interval
         self.pl_mean = self.add_weight(name="pl_mean", shape=(), initializer="zeros",
                                        trainable=False, aggregation="only_first_replica")
 
@@ -56,10 +56,10 @@ class StyleGAN2(GAN):
         """Per-layer styles [B, num_ws, w_dim] for fresh latents, style-mixed."""
         g = self.generator
         labels = labels if g.num_classes else None
-        w = g.mapping(self.latents(batch), labels, training=True)
+        w = g.mapping(self.latents(batch), labels)[:, 0]
         if not self.style_mixing:
             return ops.repeat(w[:, None], g.num_ws, axis=1), w
-        w2 = g.mapping(self.latents(batch), labels, training=True)
+        w2 = g.mapping(self.latents(batch), labels)[:, 0]
         crossover = replica_rows(lambda n: keras.random.randint(
             (n,), 1, g.num_ws, seed=self.seed_generator), batch)
         mixed = replica_rows(lambda n: keras.random.uniform(
@@ -68,7 +68,7 @@ class StyleGAN2(GAN):
 
     def fake(self, real, labels):
         return self.generator.synthesis(self.styles(ops.shape(real)[0], labels)[0],
-                                        training=True)
+                                        noise_mode="random")
 
     def r1(self, real, labels):
         """gamma/2 * E||grad_x D(x)||^2 * r1_interval on R1 steps, else 0."""
@@ -82,9 +82,9 @@ class StyleGAN2(GAN):
 
     def g_loss(self, real, labels):
         ws, w = self.styles(ops.shape(real)[0], labels)
-        self.track_w_avg(w)
+        self.generator.update_w_avg(w)
         loss = losses.g_nonsaturating(
-            self.discriminate(self.generator.synthesis(ws, training=True), labels))
+            self.discriminate(self.generator.synthesis(ws, noise_mode="random"), labels))
         if self.pl_weight:
             loss += self.pl_weight * self.path_length_term(ws)
         return loss
@@ -93,7 +93,7 @@ class StyleGAN2(GAN):
         """||J_w^T y||_2 per sample, y ~ N(0, I) / sqrt(H W), averaged over the layers' w."""
         with tf.GradientTape() as tape:
             tape.watch(ws)
-            images = self.generator.synthesis(ws, training=True)
+            images = self.generator.synthesis(ws, noise_mode="random")
             pixels = float(images.shape[1] * images.shape[2])
             total = tf.reduce_sum(images * tf.random.normal(tf.shape(images)) / pixels ** 0.5)
         grads = tf.cast(tape.gradient(total, ws), "float32")
@@ -111,14 +111,6 @@ class StyleGAN2(GAN):
                                      self.pl_mean))
         penalty = tf.reduce_mean(tf.square(lengths - self.pl_mean)) * float(self.pl_interval)
         return tf.where(on, penalty, 0.0)
-
-    def track_w_avg(self, w):
-        """w_avg <- batch mean of w + beta * (w_avg - batch mean), the same on every replica."""
-        context = tf.distribute.get_replica_context()
-        mean = context.all_reduce("mean", tf.stop_gradient(tf.reduce_mean(
-            tf.cast(w, "float32"), axis=0)))
-        w_avg = self.generator.w_avg
-        w_avg.assign(mean + self.w_avg_beta * (w_avg - mean))
 
     def _update_ema(self):
         super()._update_ema()

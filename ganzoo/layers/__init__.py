@@ -4,8 +4,8 @@ from ganzoo.layers.conditioning import LabelEmbedding
 from ganzoo.layers.equalized import (EqualizedConv2D, EqualizedDense, MinibatchStdDev,
                                      PixelNorm)
 from ganzoo.layers.normalization import maybe_spectral_norm, normalization
-from ganzoo.layers.style import ModulatedConv2D, NoiseInjection
+from ganzoo.layers.style import MappingNetwork, ModulatedConv2D, ToRGB
 
-__all__ = ["EqualizedConv2D", "EqualizedDense", "LabelEmbedding", "MinibatchStdDev",
-           "ModulatedConv2D", "NoiseInjection", "PixelNorm", "maybe_spectral_norm",
+__all__ = ["EqualizedConv2D", "EqualizedDense", "LabelEmbedding", "MappingNetwork",
+           "MinibatchStdDev", "ModulatedConv2D", "PixelNorm", "ToRGB", "maybe_spectral_norm",
            "normalization"]
