@@ -1,11 +1,14 @@
 """The safe readers of third-party checkpoints (ganzoo/io): the reference files of the original
 authors' code read exactly, and hostile or broken files refused with one line, unexecuted."""
 
+import io
 import json
 import os
 import pickle
 import shutil
 import struct
+import sys
+import types
 import zipfile
 
 import ml_dtypes
@@ -14,9 +17,10 @@ import pytest
 from conftest import shared_fixture
 
 from ganzoo.io.errors import CheckpointFormatError, UnsafeFileError
-from ganzoo.io.network_pickle import read_network_pickle
+from ganzoo.io.network_pickle import network_globals, read_network_pickle
 from ganzoo.io.tensors import read_state_dict
 from ganzoo.io.torch_files import LEGACY_MAGIC, read_torch_file
+from ganzoo.io.unpickler import ReadContext, unpickle
 
 TORCH_FIXTURES = ["cyclegan_basic_D", "cyclegan_resnet_6blocks_G", "cyclegan_resnet_9blocks_G",
                   "cyclegan_resnet_9blocks_G_legacy_format", "pix2pix_basic_D",
@@ -290,3 +294,23 @@ def test_safetensors_round_trip(tmp_path):
     for key, value in arrays.items():
         assert read[key].dtype == value.dtype and read[key].shape == value.shape, key
         assert np.array_equal(read[key], value), key
+
+
+def test_network_pickle_reads_easydict_arguments_as_dicts(tmp_path, monkeypatch):
+    """Released pickles keep constructor arguments as dnnlib.util.EasyDict (a dict subclass
+    pickled as NEWOBJ + items): allowed, and read as a plain dict."""
+    module = types.ModuleType("dnnlib.util")
+
+    class EasyDict(dict):
+        pass
+
+    EasyDict.__module__, EasyDict.__qualname__ = "dnnlib.util", "EasyDict"
+    module.EasyDict = EasyDict
+    monkeypatch.setitem(sys.modules, "dnnlib", types.ModuleType("dnnlib"))
+    monkeypatch.setitem(sys.modules, "dnnlib.util", module)
+    data = pickle.dumps({"mapping_kwargs": EasyDict(num_layers=2, lr_multiplier=0.01)},
+                        protocol=4)
+    assert b"EasyDict" in data
+    context = ReadContext(str(tmp_path / "x.pkl"), len(data))
+    read = unpickle(io.BytesIO(data), context, network_globals(context))
+    assert read == {"mapping_kwargs": {"num_layers": 2, "lr_multiplier": 0.01}}

@@ -8,7 +8,9 @@ the torch.nn.Module's ``__dict__``: ``_parameters``, ``_buffers``, ``_modules`` 
 ``_non_persistent_buffers_set``, the constructor's ``_init_args``/``_init_kwargs`` and plain
 attributes. Each becomes a ``PersistentModule`` record; ``module_src`` is never executed or
 compiled, only its sha256 is kept. Tensors are read as in ``torch_files`` (the storages are
-``torch.storage._load_from_bytes`` payloads in torch's legacy format).
+``torch.storage._load_from_bytes`` payloads in torch's legacy format). The released pickles
+hold their constructor arguments and ``training_set_kwargs`` as ``dnnlib.util.EasyDict``
+(a dict subclass, pickled as NEWOBJ + its items): read as a plain dict.
 """
 
 import dataclasses
@@ -83,10 +85,7 @@ def read_network_pickle(path):
     if not data.startswith(b"\x80"):
         raise context.error(f"expected a network pickle (a binary pickle), found bytes "
                             f"starting {data[:8]!r}")
-    allowed = torch_globals(context)
-    allowed[("torch_utils.persistence", "_reconstruct_persistent_obj")] = (
-        lambda meta: persistent_module(meta, context))
-    networks = unpickle(io.BytesIO(data), context, allowed)
+    networks = unpickle(io.BytesIO(data), context, network_globals(context))
     if not (isinstance(networks, dict)
             and all(isinstance(networks.get(key), PersistentModule) for key in NETWORK_KEYS)):
         found = list(networks)[:8] if isinstance(networks, dict) else type(networks).__name__
@@ -96,6 +95,24 @@ def read_network_pickle(path):
         check_tree(networks[key], context)
     return dict(networks, training_set_kwargs=plain_data(
         networks.get("training_set_kwargs"), context))
+
+
+class EasyDictRecord(dict):
+    """``dnnlib.util.EasyDict``: a plain dict (its attribute access is not needed)."""
+
+    def __setstate__(self, state):
+        if state is not None and not isinstance(state, dict):
+            raise TypeError("an EasyDict's state must be a dict")
+
+
+def network_globals(context):
+    """The allow-list of a network pickle: a torch pickle's, the persistence records
+    (as ``PersistentModule``) and ``dnnlib.util.EasyDict`` (as a dict)."""
+    allowed = torch_globals(context)
+    allowed[("torch_utils.persistence", "_reconstruct_persistent_obj")] = (
+        lambda meta: persistent_module(meta, context))
+    allowed[("dnnlib.util", "EasyDict")] = EasyDictRecord
+    return allowed
 
 
 def persistent_module(meta, context):
