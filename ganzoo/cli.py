@@ -7,6 +7,8 @@
     ganzoo interpolate RUN_DIR_OR_PRESET --seeds 1,2 --steps 8 --method slerp --out a.gif
     ganzoo arithmetic RUN_DIR_OR_PRESET --plus 3,5 --minus 7 --out strip.png
     ganzoo eval RUN_DIR_OR_PRESET --metrics fid,kid,is,pr --n 10000 [--extractor digits]
+    ganzoo eval RUN_DIR_OR_PRESET --protocol paper [--reference-stats FILE.npz]   (50k FID)
+    ganzoo stats DATASET --out FILE.npz   (FID mu/sigma, the TTUR / pytorch-fid format)
     ganzoo export RUN_DIR_OR_PRESET --format saved_model,tflite --out exports/ [--name N]
     ganzoo query --rest URL | --grpc HOST:PORT --model NAME --out grid.png
     ganzoo convert FORMAT SOURCE --out DIR   (stylegan2-ada .pkl, cyclegan/pix2pix .pth ...)
@@ -23,7 +25,8 @@ import yaml
 
 from ganzoo import config as config_lib
 from ganzoo.presets import load_generator
-from ganzoo.registry import CONVERTERS, FAMILIES, NETWORKS, zoo_config_path, zoo_configs
+from ganzoo.registry import (CONVERTERS, FAMILIES, NETWORKS, unknown_name, zoo_config_path,
+                             zoo_configs)
 
 
 def resolve_config(args):
@@ -40,11 +43,12 @@ def resolve_config(args):
         name = args.target
         if name in FAMILIES:
             name = FAMILIES.get(name).default_preset
+            if name is None:
+                raise ValueError(f"Family '{args.target}' has no default recipe: name one of "
+                                 "its recipes (ganzoo list presets) or give --config FILE.")
         elif name not in zoo_configs():
-            raise ValueError(
-                f"'{args.target}' is neither a family ({', '.join(FAMILIES.names())}) "
-                f"nor a preset ({', '.join(zoo_configs())})."
-            )
+            raise ValueError(unknown_name("family or recipe", name,
+                                          [*FAMILIES.names(), *zoo_configs()]))
         recipe, config = name, config_lib.load_yaml(zoo_config_path(name))
     flags = {
         "data.name": args.dataset, "data.resolution": args.resolution,
@@ -73,22 +77,19 @@ def cmd_train(args):
     if os.path.isdir(samples):  # with several workers, only the chief writes samples
         print(f"Done. Samples: {os.path.join(samples, sorted(os.listdir(samples))[-1])}")
     if args.save_preset:
-        from ganzoo import presets
+        from ganzoo import presets, runs
 
-        _, info = training.read_run(run_dir)
+        _, info = runs.read_run(run_dir)
         print(f"Preset: {presets.save_preset(model, args.save_preset, config, info)}")
 
 
 def cmd_sample(args):
-    from ganzoo import images, training
+    from ganzoo import presets, runs
 
-    model = training.load_run(args.run_dir)
-    if getattr(model.generator, "input_kind", "noise") == "image":
-        raise ValueError(f"{args.run_dir} translates images: use ganzoo translate RUN_DIR "
-                         "--input DIR.")
-    columns = model.generator.num_classes or None
-    path = images.save_samples(training.sample(model, args.n, args.seed), args.out, columns)
-    print(f"Wrote {path}")
+    model = presets.load_family(args.run_dir)
+    recipe = runs.recipe_of(args.run_dir)
+    data = recipe.data if recipe else config_lib.DataConfig()
+    print(f"Wrote {model.preview(model.preview_inputs(data, args.n, args.seed), args.out)}")
 
 
 def cmd_translate(args):
@@ -102,11 +103,22 @@ def cmd_translate(args):
 def cmd_eval(args):
     from ganzoo.metrics import report
 
+    metrics = args.metrics or ("fid,is" if args.reference_stats else "fid,kid,is,pr")
     record, default_out = report.evaluate_target(
-        args.target, report.parse_metrics(args.metrics), args.n, args.batch_size, args.seed,
-        args.split, args.extractor, args.inception_weights, args.cache_dir)
+        args.target, report.parse_metrics(metrics), args.n, args.batch_size, args.seed,
+        args.split, args.extractor, args.inception_weights, args.cache_dir, args.fid_weights,
+        args.reference_stats, args.protocol)
     print(report.format_table(record))
     print(f"Wrote {report.write_json(record, args.out or default_out)}")
+
+
+def cmd_stats(args):
+    from ganzoo.metrics import report
+
+    path, count, extractor = report.dataset_stats(
+        args.dataset, args.out, args.split, args.resolution, args.n, args.batch_size,
+        args.extractor, args.fid_weights, args.data_dir)
+    print(f"Wrote {path}: mu, sigma of {count} images ({extractor.name}: {extractor.protocol})")
 
 
 def _seed_list(text):
@@ -247,19 +259,44 @@ def parser():
 
     evaluate = sub.add_parser("eval", help="FID, KID, IS, precision/recall of a run or preset")
     evaluate.add_argument("target", help="run directory, preset name or preset folder")
-    evaluate.add_argument("--metrics", default="fid,kid,is,pr", help="comma list of fid,kid,is,pr")
+    evaluate.add_argument("--metrics", help="comma list of fid,kid,is,pr (default all four; "
+                          "fid,is with --reference-stats)")
     evaluate.add_argument("--n", type=int, default=10000, help="images per side")
+    evaluate.add_argument("--protocol", choices=["paper"], help="paper: the published FID "
+                          "protocol: fid_inception, 50000 generated images vs every real image "
+                          "of the split (overrides --n)")
     evaluate.add_argument("--batch-size", type=int, default=250)
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--split", help="real data split (default: the training split)")
-    evaluate.add_argument("--extractor", help="digits or inception (default: digits for the "
-                          "digits dataset, else inception)")
+    evaluate.add_argument("--extractor", help="fid_inception, inception or digits (default: "
+                          "digits for the digits dataset, else fid_inception when its weights "
+                          "are found, else inception)")
     evaluate.add_argument("--inception-weights", metavar="PATH",
                           help="InceptionV3 ImageNet weights .h5 (default: the Keras cache)")
+    evaluate.add_argument("--fid-weights", metavar="PATH", help="FID Inception weights: "
+                          "pt_inception-2015-12-05-6726825d.pth or an .npz with its names "
+                          "(default: ~/.ganzoo/weights/ or torch hub's checkpoints folder)")
+    evaluate.add_argument("--reference-stats", metavar="FILE.npz", help="real statistics "
+                          "(mu, sigma) of TTUR, pytorch-fid or ganzoo stats, instead of the data")
     evaluate.add_argument("--out", help="JSON file (default RUN_DIR/eval.json or ./eval_NAME.json)")
     evaluate.add_argument("--cache-dir", help="reference statistics cache "
                           "(default $GANZOO_REFERENCE_STATS or ~/.ganzoo/reference_stats)")
     evaluate.set_defaults(func=cmd_eval)
+
+    stats = sub.add_parser("stats", help="FID statistics (mu, sigma) of a dataset, as the .npz "
+                           "of TTUR and pytorch-fid")
+    stats.add_argument("dataset", help="digits, folder:PATH or a tfds name")
+    stats.add_argument("--out", required=True, help="the .npz to write")
+    stats.add_argument("--split", default="train")
+    stats.add_argument("--resolution", type=int, help="image size (default: ganzoo's default "
+                       "data resolution); the one the generators are compared at")
+    stats.add_argument("--n", type=int, help="images (default: all of the split)")
+    stats.add_argument("--batch-size", type=int, default=250)
+    stats.add_argument("--extractor", help="as for eval (default: fid_inception when its "
+                       "weights are found)")
+    stats.add_argument("--fid-weights", metavar="PATH", help="FID Inception weights, as for eval")
+    stats.add_argument("--data-dir", help="tensorflow-datasets data folder")
+    stats.set_defaults(func=cmd_stats)
     interpolate = sub.add_parser("interpolate", help="images along a latent path between seeds")
     interpolate.add_argument("target", help="run directory or preset")
     interpolate.add_argument("--seeds", type=_seed_list, default=[1, 2],

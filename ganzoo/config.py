@@ -133,8 +133,8 @@ def check_kwargs(cls, values, where, skip=(), defaults_first=None):
     checked = {}
     for name, value in values.items():
         if name not in defaults:
-            raise ConfigError(unknown_name(f"key of {cls.__name__}", name, sorted(defaults),
-                                           "keys", f"{where}."))
+            raise ConfigError(f"{cls.__name__}: " + unknown_name(
+                "key", name, sorted(defaults), "keys", f"{where}."))
         default = defaults[name]
         if isinstance(default, tuple) and isinstance(value, list):
             value = tuple(value)

@@ -12,8 +12,8 @@
   (``digit_direction``); for celeb_a, an attribute classifier trained on celeb_a's 40
   binary labels gives the mask the same way (ganzoo ships none).
 
-A seed's latent is the first row of ``ganzoo.training.fixed_latents`` for that seed, so
-seed s is the top-left image of ``ganzoo sample RUN --seed s``.
+A seed's latent is the first row of ``Generator.sample_inputs`` for that seed, so seed s
+is the top-left image of ``ganzoo sample RUN --seed s``.
 """
 
 import numpy as np

@@ -12,6 +12,7 @@ References:
 - Mao et al. 2017, "Least Squares Generative Adversarial Networks" (a-b-c = 0-1-1).
 - Jolicoeur-Martineau 2018, "The relativistic discriminator" (RaGAN).
 - Nowozin et al. 2016, "f-GAN", Table 2 (output activations and Fenchel conjugates).
+- Wu et al. 2018, "Wasserstein Divergence for GANs" (WGAN-div).
 - Mescheder et al. 2018, "Which Training Methods for GANs do actually Converge?" (R1).
 - Odena et al. 2017, "Conditional Image Synthesis with Auxiliary Classifier GANs".
 """
@@ -140,6 +141,15 @@ def gradient_penalty(critic, real, fake, alpha):
     grad = _input_grad(critic, x_hat)
     norm = tf.sqrt(tf.reduce_sum(tf.square(grad), axis=1) + 1e-12)
     return tf.reduce_mean(tf.square(norm - 1.0))
+
+
+def gradient_norm_power(critic, real, fake, alpha, power):
+    """E[||grad_x critic(x_hat)||_2^p], x_hat = real + alpha * (fake - real) (the
+    Wasserstein-divergence term of Wu et al. 2018, without its weight k)."""
+    real = _f32(real)
+    x_hat = real + _f32(alpha) * (_f32(fake) - real)
+    squared = tf.reduce_sum(tf.square(_input_grad(critic, x_hat)), axis=1)
+    return tf.reduce_mean(tf.pow(squared + 1e-12, 0.5 * power))
 
 
 def r1_penalty(critic, real):

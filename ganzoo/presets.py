@@ -9,50 +9,34 @@ A preset is a folder (or a .tar.gz / .zip archive of one) holding
                                 were measured, sha256 of every other file, license, date
 
 Loading rebuilds the networks in code from config.json and then reads the weights-only
-files: nothing is unpickled or deserialized as code. Every file's sha256 is checked before
-it is read: shipped presets against ``ganzoo/pretrained/index.json``, a downloaded archive
-against the sha256 given with its URL, a local folder against its own metadata.json.
-
-Sources: a shipped name (``ganzoo list presets``), a name added with ``register_preset``,
-a local folder, or a ``file://`` / ``https://`` URL of an archive plus its ``sha256``.
-Downloads are cached under ``~/.ganzoo/`` (``$GANZOO_HOME`` to move it).
+files: nothing is unpickled or deserialized as code. ``ganzoo.runs.open_preset`` finds the
+preset (a shipped name, a name added with ``register_preset``, a local folder, or a
+``file://`` / ``https://`` archive URL plus its ``sha256``) and checks every file's sha256
+before it is read. Each loader also takes a training run directory (its newest checkpoint).
 """
 
 import dataclasses
 import datetime
 import json
 import os
-import shutil
 import tarfile
 import tempfile
-import urllib.parse
 import warnings
 import zipfile
 
 import keras
 
 from ganzoo import config as config_lib
+from ganzoo import runs
 from ganzoo.build import build_optimizer
 from ganzoo.hashing import sha256_of
-from ganzoo.registry import FAMILIES, NETWORKS, unknown_name
+from ganzoo.registry import FAMILIES, NETWORKS
+from ganzoo.runs import (ARCHIVE_SUFFIXES, CONFIG_FILE, DEFAULT_LICENSE, FORMAT_VERSION,
+                         INDEX_FILE, METADATA_FILE, PRETRAINED_DIR, WEIGHT_FILES, PresetError,
+                         open_preset, register_preset)
 
-PRETRAINED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretrained")
-INDEX_FILE = "index.json"
-CONFIG_FILE = "config.json"
-METADATA_FILE = "metadata.json"
-WEIGHT_FILES = {
-    "generator": "generator.weights.h5",
-    "ema_generator": "ema_generator.weights.h5",
-    "discriminator": "discriminator.weights.h5",
-}
-FORMAT_VERSION = 1
-DEFAULT_LICENSE = "Apache-2.0"
-ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".zip")
-_REMOTE = {}
-
-
-class PresetError(ValueError):
-    """A preset that cannot be loaded or saved; the message says what to do."""
+__all__ = ["PresetError", "load_family", "load_generator", "load_preset", "register_preset",
+           "save_preset", "shipped_presets"]
 
 
 # ---- saving ------------------------------------------------------------------------------
@@ -176,142 +160,6 @@ def write_index(folder=PRETRAINED_DIR):
     return index
 
 
-# ---- finding and checking ----------------------------------------------------------------
-def cache_home():
-    return os.environ.get("GANZOO_HOME", os.path.join(os.path.expanduser("~"), ".ganzoo"))
-
-
-def _shipped_index():
-    path = os.path.join(PRETRAINED_DIR, INDEX_FILE)
-    if not os.path.isfile(path):
-        return {}
-    with open(path) as f:
-        return json.load(f)
-
-
-def register_preset(name, url, sha256):
-    """Makes ``load_generator(name)`` download ``url`` (an archive) and check its ``sha256``."""
-    _REMOTE[name] = (url, sha256)
-
-
-def verify(folder, expected):
-    """Checks every {file: sha256} of ``expected`` in ``folder``; refuses on any mismatch."""
-    for filename, want in expected.items():
-        path = os.path.join(folder, filename)
-        if not os.path.isfile(path):
-            raise PresetError(f"Preset {folder} lacks {filename}: restore or re-download it.")
-        found = sha256_of(path)
-        if found != want:
-            raise PresetError(
-                f"Refusing to load {path}: its sha256 is {found} but {want} is recorded. "
-                "The file was changed or corrupted: restore it (reinstall ganzoo or "
-                "re-download the preset).")
-
-
-def _read_json(folder, filename, checked):
-    if filename not in checked:
-        raise PresetError(f"{filename} of {folder} has no recorded sha256: refusing to load it.")
-    with open(os.path.join(folder, filename)) as f:
-        return json.load(f)
-
-
-def _download(url, sha256):
-    """Local folder of the archive at ``url``, after checking the archive's sha256."""
-    if not sha256:
-        raise PresetError(
-            f"Refusing to download {url} without its sha256: pass sha256='...' (the archive's "
-            "hash, as `sha256sum` prints it) or use register_preset(name, url, sha256).")
-    sha256 = sha256.strip().lower()
-    basename = os.path.basename(urllib.parse.urlparse(url).path) or "preset.tar.gz"
-    fname = f"{sha256[:12]}-{basename}"
-    cached = os.path.join(cache_home(), "downloads", fname)
-    if os.path.isfile(cached) and sha256_of(cached) != sha256:
-        os.remove(cached)  # a stale or partial download: fetch it again
-    try:
-        archive = keras.utils.get_file(fname, origin=url, cache_dir=cache_home(),
-                                       cache_subdir="downloads")
-    except Exception as error:
-        raise PresetError(f"Could not download {url}: {error}") from None
-    found = sha256_of(archive)
-    if found != sha256:
-        os.remove(archive)
-        raise PresetError(f"Refusing to load {url}: the archive's sha256 is {found} but "
-                          f"{sha256} was expected. Check the URL and the hash.")
-    folder = os.path.join(cache_home(), "presets", fname.split(".")[0])
-    if not os.path.isdir(folder):
-        _extract(archive, folder)
-    return _preset_root(folder)
-
-
-def _extract(archive, folder):
-    """Extracts into a temp folder beside ``folder``, then renames it into place."""
-    os.makedirs(os.path.dirname(folder), exist_ok=True)
-    tmp = tempfile.mkdtemp(dir=os.path.dirname(folder))
-    try:
-        if zipfile.is_zipfile(archive):
-            with zipfile.ZipFile(archive) as z:
-                for member in z.namelist():
-                    target = os.path.realpath(os.path.join(tmp, member))
-                    if not target.startswith(os.path.realpath(tmp) + os.sep):
-                        raise PresetError(f"{archive} has an unsafe path {member!r}.")
-                z.extractall(tmp)
-        elif tarfile.is_tarfile(archive):
-            with tarfile.open(archive) as t:
-                t.extractall(tmp, filter="data")
-        else:
-            raise PresetError(f"{archive} is neither a .tar.gz nor a .zip archive.")
-        try:
-            os.replace(tmp, folder)
-        except OSError:
-            if not os.path.isdir(folder):  # else another process extracted it first
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _preset_root(folder):
-    """``folder`` itself or its single subfolder, whichever holds metadata.json."""
-    if os.path.isfile(os.path.join(folder, METADATA_FILE)):
-        return folder
-    inner = [os.path.join(folder, d) for d in os.listdir(folder)]
-    inner = [d for d in inner if os.path.isfile(os.path.join(d, METADATA_FILE))]
-    if len(inner) != 1:
-        raise PresetError(f"{folder} is not a ganzoo preset (no {METADATA_FILE}).")
-    return inner[0]
-
-
-def _unknown(source):
-    names = sorted({*_shipped_index(), *_REMOTE})
-    return PresetError(
-        f"{unknown_name('preset', source, names)} Or a preset folder, a run directory, "
-        "or a file:// / https:// URL with sha256=...")
-
-
-def open_preset(source, sha256=None):
-    """(folder, config.json, metadata.json) of ``source`` with every file's sha256 checked."""
-    source = os.fspath(source)
-    index = _shipped_index()
-    if source.startswith(("file://", "http://", "https://")):
-        folder, expected = _download(source, sha256), None
-    elif source in index:
-        folder, expected = os.path.join(PRETRAINED_DIR, source), index[source]["files"]
-    elif source in _REMOTE:
-        folder, expected = _download(*_REMOTE[source]), None
-    elif os.path.isdir(source):
-        folder, expected = _preset_root(source), None
-    else:
-        raise _unknown(source)
-    if expected is None:
-        expected = {METADATA_FILE: sha256_of(os.path.join(folder, METADATA_FILE))}
-        verify(folder, expected)
-        expected.update(_read_json(folder, METADATA_FILE, expected)["files"])
-    verify(folder, expected)
-    if WEIGHT_FILES["generator"] not in expected:
-        raise PresetError(f"Preset {folder} records no {WEIGHT_FILES['generator']}.")
-    return (folder, _read_json(folder, CONFIG_FILE, expected),
-            _read_json(folder, METADATA_FILE, expected))
-
-
 # ---- loading -----------------------------------------------------------------------------
 def _build_network(entry):
     return NETWORKS.get(entry["network"]).from_config(entry["config"]).build_for_data()
@@ -324,10 +172,8 @@ def load_generator(source, sha256=None, ema=True):
     directory (its newest checkpoint). The EMA weights are used when there are some
     (``ema=False`` for the raw ones).
     """
-    from ganzoo import training
-
-    if training.is_run_dir(source):
-        model = training.load_run(source)
+    if runs.is_run_dir(source):
+        model = runs.load_run(source)
         return model.sampling_generator() if ema else model.generator
     folder, spec, _ = open_preset(source, sha256)
     generator = _build_network(spec["generator"])
@@ -363,10 +209,15 @@ def load_preset(source, sha256=None):
     return model
 
 
+def load_family(source, sha256=None):
+    """The family model of a run directory (newest checkpoint) or of a preset."""
+    return runs.load_run(source) if runs.is_run_dir(source) else load_preset(source, sha256)
+
+
 def shipped_presets():
     """{name: metadata} of the presets shipped in ganzoo/pretrained/."""
     found = {}
-    for name in _shipped_index():
+    for name in runs.shipped_index():
         with open(os.path.join(PRETRAINED_DIR, name, METADATA_FILE)) as f:
             found[name] = json.load(f)
     return found

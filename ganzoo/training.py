@@ -18,44 +18,27 @@ import os
 import signal
 
 import keras
-import numpy as np
 import tensorflow as tf
 
-from ganzoo import config as config_lib
-from ganzoo import images, runtime
+from ganzoo import runtime
 from ganzoo.build import build_family
 from ganzoo.checkpointing import (Checkpoint, Preempted, PreemptionGuard, StepCallback,
-                                  checkpoints, restore_latest)
-from ganzoo.data import DatasetInfo, load_dataset
+                                  restore_latest)
+from ganzoo.data import load_dataset
 from ganzoo.metrics.callback import FID
 
 
-def fixed_latents(model, n, seed=0):
-    """The same latents (and class labels, column = class) for every sample grid."""
-    z = np.random.default_rng(seed).standard_normal((n, model.latent_dim)).astype(np.float32)
-    classes = model.generator.num_classes
-    if not classes:
-        return z
-    return [z, (np.arange(n) % classes).astype(np.int32)]
+class Preview(StepCallback):
+    """After every epoch, samples/step_NNNNNN.png: the family's preview (a sample grid, a
+    2-D scatter, a translation grid) of inputs fixed for the whole run."""
 
-
-def sample(model, n=64, seed=0):
-    """n samples from the sampling (EMA when present) generator, as numpy."""
-    return keras.ops.convert_to_numpy(model.sampling_generator()(fixed_latents(model, n, seed)))
-
-
-class SampleGrid(StepCallback):
-    """Saves a PNG of fixed-latent samples after every epoch (a scatter for 2-D data)."""
-
-    def __init__(self, run_dir, n, reference=None):
+    def __init__(self, run_dir, inputs):
         super().__init__()
         self.folder = os.path.join(run_dir, "samples")
-        self.n, self.reference = n, reference
+        self.inputs = inputs
 
     def on_epoch_end(self, epoch, logs=None):
-        columns = self.model.generator.num_classes or None
-        images.save_samples(sample(self.model, self.n), os.path.join(
-            self.folder, f"step_{self.step:06d}.png"), columns, self.reference)
+        self.model.preview(self.inputs, os.path.join(self.folder, f"step_{self.step:06d}.png"))
 
 
 def write_run_files(run_dir, config, info):
@@ -64,32 +47,6 @@ def write_run_files(run_dir, config, info):
         f.write(config.to_yaml())
     with open(os.path.join(run_dir, "model.json"), "w") as f:
         json.dump(dataclasses.asdict(info), f, indent=2)
-
-
-def is_run_dir(path):
-    """Whether ``path`` is a training run directory (what ``read_run`` reads is there)."""
-    return all(os.path.isfile(os.path.join(str(path), f)) for f in ("config.yaml", "model.json"))
-
-
-def read_run(run_dir):
-    """(config, DatasetInfo) of a run directory; a clear error when it is not one."""
-    config_path = os.path.join(run_dir, "config.yaml")
-    if not os.path.isfile(config_path):
-        raise FileNotFoundError(f"{run_dir} is not a ganzoo run directory (no config.yaml).")
-    config = config_lib.load_yaml(config_path)
-    with open(os.path.join(run_dir, "model.json")) as f:
-        info = json.load(f)
-    return config, DatasetInfo(**{**info, "shape": tuple(info["shape"])})
-
-
-def load_run(run_dir):
-    """The family model of a run with its newest intact checkpoint loaded."""
-    config, info = read_run(run_dir)
-    if not checkpoints(run_dir):
-        raise FileNotFoundError(f"{run_dir} has no checkpoint yet: train it first.")
-    model = build_family(config, info)
-    restore_latest(model, run_dir)
-    return model
 
 
 def arrange_for_replicas(dataset, d_steps, replicas):
@@ -215,23 +172,13 @@ def train(config, run_dir, verbose="auto"):
     if step:
         print(f"Resuming {run_dir} from step {step}.")
     dataset = arrange_for_replicas(dataset.skip(step), d_steps, strategy.num_replicas_in_sync)
-    reference = None
-    if len(info.shape) == 1:
-        reference = next(iter(load_dataset(config.data, 512, seed=1)[0]))
-        reference = np.asarray(reference[0] if isinstance(reference, tuple) else reference)
-    if getattr(model.generator, "input_kind", "noise") == "image":  # cyclegan, pix2pix
-        from ganzoo.translate import TranslationGrid
-
-        grid = TranslationGrid(run_dir, config.data, config.train.sample_grid)
-    else:
-        grid = SampleGrid(run_dir, config.train.sample_grid, reference)
     with PreemptionGuard() as guard:
         checkpoint = Checkpoint(run_dir, config.train.checkpoint_every,
                                 config.train.keep_checkpoints, config.to_yaml(), guard,
                                 runtime.stop_vote(strategy), chief)
         callbacks = [
             checkpoint,
-            grid,
+            Preview(run_dir, model.preview_inputs(config.data, config.train.sample_grid)),
             keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")),
             *([FID(run_dir, config, info)] if config.train.fid_every else []),
         ] if chief else [checkpoint]

@@ -1,107 +1,16 @@
-"""Image-to-image translation: the family base that cyclegan and pix2pix share, their
-sample grids, and ``ganzoo translate RUN_DIR --input DIR --direction a2b --out DIR``.
-
-Their generators take images, not noise (``input_kind = "image"``), and their data
-elements are ``{"a": x_a, "b": x_b}`` (``ganzoo.data.paired``).
-"""
+"""``ganzoo translate SOURCE --input DIR --direction a2b --out DIR``: an image-to-image
+model (cyclegan, pix2pix; a run directory or a preset) applied to a folder of images."""
 
 import dataclasses
-import math
 import os
 
 import keras
 import numpy as np
 
-from ganzoo import images
-from ganzoo.checkpointing import StepCallback
-from ganzoo.families.base import GAN
-from ganzoo.registry import NETWORKS
-
-DIRECTIONS = ("a2b", "b2a")
-
-
-def image_archs():
-    """The registered generator architectures that translate images."""
-    return [name[:-len("_generator")] for name in NETWORKS.names()
-            if getattr(NETWORKS.get(name), "input_kind", None) == "image"]
-
-
-def check_direction(direction):
-    if direction not in DIRECTIONS:
-        raise ValueError(f"Unknown direction '{direction}'. Valid choices: a2b, b2a.")
-    return direction
-
-
-def l1(x, y):
-    """Mean absolute difference, in float32."""
-    x, y = keras.ops.cast(x, "float32"), keras.ops.cast(y, "float32")
-    return keras.ops.mean(keras.ops.abs(x - y))
-
-
-class ImageToImageGAN(GAN):
-    """A family whose generator translates domain A to domain B (a GAN otherwise).
-
-    ``unpack`` gives the losses ``(x_a, x_b)`` as ``(real, labels)``; subclasses name the
-    generator of each direction in ``translators``. ``feature_matching`` is refused: it
-    compares discriminator features of G(z).
-    """
-
-    def __init__(self, generator, discriminator, **kwargs):
-        family = type(self).registered_name
-        if getattr(generator, "input_kind", "noise") != "image":
-            raise ValueError(f"{family} needs an image-to-image generator (generator.arch: "
-                             f"{' or '.join(image_archs())}); got '{generator.name}' "
-                             f"({type(generator).__name__}).")
-        super().__init__(generator, discriminator, **kwargs)
-        if self.feature_matching:
-            raise ValueError(f"{family} does not support feature_matching.")
-
-    def unpack(self, data):
-        if not isinstance(data, dict):
-            raise ValueError(
-                f"{type(self).registered_name} needs a two-domain dataset (digits_inverted, "
-                "digits_edges, cycle_gan/NAME, folders:A_DIR,B_DIR, pairs:DIR), not a "
-                "single-domain one.")
-        return data["a"], data["b"]
-
-    def translators(self):
-        """{direction: the generator that maps images that way}; the first is the
-        sampling (EMA when present) generator, the one export uses."""
-        raise NotImplementedError
-
-    def translator(self, direction):
-        translators = self.translators()
-        if check_direction(direction) not in translators:
-            raise ValueError(f"This {type(self).registered_name} model translates "
-                             f"{', '.join(translators)} only, not {direction}.")
-        return translators[direction]
-
-
-def translation_rows(model, examples):
-    """[source, translation] image rows for every direction ``model`` translates."""
-    rows = []
-    for direction, generator in model.translators().items():
-        source = np.asarray(examples[direction[0]])
-        rows += [source, keras.ops.convert_to_numpy(generator(source))]
-    return np.concatenate(rows)
-
-
-class TranslationGrid(StepCallback):
-    """After every epoch, samples/step_NNNNNN.png: fixed examples and their translations
-    (rows: A, G_AB(A), and for CycleGAN B, G_BA(B)); sqrt(``n``) examples per row."""
-
-    def __init__(self, run_dir, data_config, n):
-        super().__init__()
-        from ganzoo.data import load_dataset
-
-        self.folder = os.path.join(run_dir, "samples")
-        self.columns = max(1, math.isqrt(n))
-        dataset, _ = load_dataset(data_config, self.columns, seed=1)
-        self.examples = {k: v.numpy() for k, v in next(iter(dataset)).items()}
-
-    def on_epoch_end(self, epoch, logs=None):
-        images.save_samples(translation_rows(self.model, self.examples),
-                            os.path.join(self.folder, f"step_{self.step:06d}.png"), self.columns)
+from ganzoo import images, presets, runs
+from ganzoo.config import DataConfig
+from ganzoo.data import folder, paired
+from ganzoo.families.image_to_image import ImageToImageGAN
 
 
 def before_after(inputs, outputs, columns=8):
@@ -113,24 +22,26 @@ def before_after(inputs, outputs, columns=8):
     return np.stack(rows, axis=1).reshape(-1, *inputs.shape[1:]), columns
 
 
-def translate_folder(run_dir, input_dir, direction, out_dir, batch_size=16):
-    """Translates every image directly in ``input_dir`` with a run's newest checkpoint.
+def _data_config(source, resolution):
+    """The run's data settings at the model's resolution (defaults for a preset)."""
+    config = runs.read_run(source)[0].data if runs.is_run_dir(source) else DataConfig()
+    return dataclasses.replace(config, resolution=resolution)
+
+
+def translate_folder(source, input_dir, direction, out_dir, batch_size=16):
+    """Translates every image directly in ``input_dir`` with a run's newest checkpoint or
+    a preset. Images of any size are resized to the model's resolution.
 
     Writes ``out_dir/<name>.png`` per input (at the model's resolution) and
     ``out_dir/before_after.png``. Returns the number of images translated.
     """
-    from ganzoo.data import folder, paired
-    from ganzoo.training import load_run, read_run
-
-    check_direction(direction)
-    model = load_run(run_dir)
+    model = presets.load_family(source)
     if not isinstance(model, ImageToImageGAN):
-        raise ValueError(f"{run_dir} is a {type(model).registered_name} run; translate needs "
+        raise ValueError(f"{source} is a {type(model).registered_name} model; translate needs "
                          "an image-to-image one (cyclegan, pix2pix).")
     generator = model.translator(direction)
     resolution, _, channels = generator.data_shape
-    data_config = dataclasses.replace(read_run(run_dir)[0].data, resolution=resolution)
-    dataset, info = folder.build(data_config, input_dir)
+    dataset, info = folder.build(_data_config(source, resolution), input_dir)
     if info.num_classes:
         raise ValueError(f"{input_dir} has subfolders: give a folder with the images in it.")
     names = [os.path.splitext(os.path.basename(f))[0] for f in folder._images_in(input_dir)]

@@ -21,11 +21,16 @@ TINY_NET = {"dcgan": {"width": 4, "max_width": 8}, "mlp": {"units": 8, "depth": 
             "progan": {"width": 4, "max_width": 8},
             "stylegan": {"channel_base": 32, "channel_max": 8}}
 FAMILY_ARCH = {"progan": "progan", "stylegan": "stylegan"}  # families that need their own nets
-TINY_NET.update(resnet={"width": 4, "blocks": 1}, unet={"width": 4, "max_width": 8},
-                patchgan={"width": 4, "max_width": 8, "downsamples": 2})
+TINY_NET.update(resnet={"ngf": 4, "n_blocks": 1}, unet={"ngf": 4},
+                patchgan={"ndf": 4, "n_layers": 1})
 # image-to-image families: (their two-domain toy dataset, generator arch, discriminator arch)
 IMAGE_TO_IMAGE = {"cyclegan": ("digits_inverted", "resnet", "patchgan"),
                   "pix2pix": ("digits_edges", "unet", "patchgan")}
+
+
+def _critic_steps(family):
+    """The family's default discriminator steps per generator step."""
+    return config_lib.constructor_defaults(FAMILIES.get(family)).get("d_steps", 1)
 
 
 def tiny_config(family, dataset="digits", arch=None, **overrides):
@@ -40,7 +45,7 @@ def tiny_config(family, dataset="digits", arch=None, **overrides):
         "data": {"name": dataset, "resolution": 8, "batch_size": 4},
         "generator": {"arch": arch, "args": dict(TINY_NET[arch])},
         "discriminator": {"arch": d_arch, "args": dict(TINY_NET[d_arch])},
-        "family_args": {"d_steps": 2} if family in ("wgan", "wgan_gp") else {},
+        "family_args": {"d_steps": 2} if _critic_steps(family) > 1 else {},
         "train": {"steps": 2, "steps_per_epoch": 1, "checkpoint_every": 1, "sample_grid": 4},
     }
     config = config_lib.from_dict(values)

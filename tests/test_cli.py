@@ -40,7 +40,7 @@ def _write_images(folder, sizes):
 
 
 @pytest.mark.parametrize("case, message", [
-    ("unknown_family", "neither a family"),
+    ("unknown_family", "Unknown family or recipe 'stylegun'. Did you mean 'stylegan'?"),
     ("unknown_dataset", "Unknown dataset 'digitz'. Did you mean 'digits'?"),
     ("bad_yaml_key", "Unknown key"),
     ("empty_folder", "No images in"),

@@ -1,5 +1,6 @@
 """CycleGAN: it learns to cycle, its image pool, its two-domain data, ``ganzoo translate``."""
 
+import glob
 import os
 
 import keras
@@ -9,12 +10,12 @@ import tensorflow as tf
 from PIL import Image
 
 from conftest import tiny_config
-from ganzoo import cli, training
+from ganzoo import cli, runs, training
 from ganzoo import config as config_lib
 from ganzoo.build import build_family
 from ganzoo.data import DatasetError, load_dataset
 from ganzoo.families.cyclegan import ImagePool
-from ganzoo.translate import l1
+from ganzoo.families.image_to_image import l1
 
 
 def _model(config):
@@ -32,8 +33,8 @@ def test_cycle_error_falls_on_the_toy_pair():
     """Seen: 1.67 -> 0.64 after 75 steps (0.58 after 100)."""
     keras.utils.set_random_seed(0)
     config = tiny_config("cyclegan", **{
-        "data.batch_size": 8, "generator.args.width": 8, "generator.args.downsamples": 1,
-        "discriminator.args.width": 8, "train.g_lr": 0.002, "train.d_lr": 0.002,
+        "data.batch_size": 8, "generator.args.ngf": 8, "generator.args.n_downsampling": 1,
+        "discriminator.args.ndf": 8, "train.g_lr": 0.002, "train.d_lr": 0.002,
         "family_args.identity_weight": 0.0})
     model, dataset = _model(config)
     batch = next(iter(load_dataset(config.data, 64, seed=5)[0]))
@@ -67,7 +68,7 @@ def trained_run(tmp_path_factory):
 
 def test_checkpoint_holds_both_generators_and_discriminators(trained_run):
     run, model = trained_run
-    clone = training.load_run(run)
+    clone = runs.load_run(run)
     for name in ("generator", "generator_ba", "discriminator", "discriminator_a"):
         for a, b in zip(getattr(model, name).weights, getattr(clone, name).weights):
             np.testing.assert_array_equal(a.numpy(), b.numpy())
@@ -131,7 +132,10 @@ def test_translate_a_folder(trained_run, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["before_after.png", "img0.png",
                                                      "img1.png", "img2.png"]
     assert Image.open(out / "img0.png").size == (8, 8)
-    assert cli.main(["sample", run]) == 2  # noise sampling: a clear error instead
+    grid = tmp_path / "preview.png"  # sample shows the family's preview: a translation grid
+    assert cli.main(["sample", run, "--n", "4", "--out", str(grid)]) == 0
+    during_training = sorted(glob.glob(os.path.join(run, "samples", "*.png")))[-1]
+    assert Image.open(grid).size == Image.open(during_training).size
 
 
 def test_export_takes_images(trained_run, tmp_path):

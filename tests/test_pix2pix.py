@@ -9,7 +9,7 @@ from conftest import tiny_config
 from ganzoo import config as config_lib
 from ganzoo.build import build_family
 from ganzoo.data import DatasetError, load_dataset
-from ganzoo.translate import l1
+from ganzoo.families.image_to_image import l1
 
 
 def _model(config):

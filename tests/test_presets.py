@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import tiny_config
 
-from ganzoo import cli, presets
+from ganzoo import cli, presets, runs
 from ganzoo.build import build_family
 from ganzoo.data import DatasetInfo
 from ganzoo.metrics import DigitsExtractor
@@ -78,7 +78,7 @@ def test_a_tampered_local_preset_is_refused(tmp_path):
 def test_a_tampered_shipped_preset_is_refused(tmp_path, monkeypatch):
     tampered_copy(tmp_path)
     shutil.copy(os.path.join(presets.PRETRAINED_DIR, presets.INDEX_FILE), tmp_path)
-    monkeypatch.setattr(presets, "PRETRAINED_DIR", str(tmp_path))
+    monkeypatch.setattr(runs, "PRETRAINED_DIR", str(tmp_path))
     with pytest.raises(presets.PresetError, match="generator.weights.h5: its sha256 is"):
         presets.load_generator("dcgan_digits")
 

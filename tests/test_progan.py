@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import tiny_config
-from ganzoo import losses, training
+from ganzoo import losses, runs, training
 from ganzoo.build import build_family
 from ganzoo.data import load_dataset
 from ganzoo.export import export
@@ -66,7 +66,7 @@ def test_resumes_mid_fade(tmp_path, capsys):
     config = _config(8, steps=5, phase_steps=3, fade_steps=3)
     run = str(tmp_path / "run")
     training.train(config, run, verbose=0)
-    resumed = training.load_run(run)
+    resumed = runs.load_run(run)
     for net in resumed.growing_networks():  # G step 5 of 5 ran at level 1, 1/3 faded in
         assert (float(net.level.numpy()), round(float(net.alpha.numpy()), 4)) == (1.0, 0.3333)
     config.train.steps = 6

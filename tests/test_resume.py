@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import tiny_config
-from ganzoo import checkpointing, cli, training
+from ganzoo import checkpointing, cli, runs, training
 from ganzoo.build import build_family
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -124,18 +124,18 @@ def test_corrupt_or_truncated_checkpoint_falls_back_to_previous(tmp_path, refere
     (_, older), (_, newest) = checkpointing.checkpoints(run_dir)
     with open(newest, "r+b") as f:
         f.truncate(os.path.getsize(newest) // 2)
-    config, info = training.read_run(run_dir)
+    config, info = runs.read_run(run_dir)
     with pytest.warns(UserWarning, match="step_000008.weights.h5 is truncated.*Falling back"):
         assert checkpointing.restore_latest(build_family(config, info), run_dir) == 6
     with h5py.File(older, "r+") as f:  # bit rot inside a weight array
         f["generator/layers/conv2d_transpose/vars/0"][0, 0, 0, 0] += 1.0
     with pytest.raises(checkpointing.CheckpointError, match="unusable; delete them"):
         with pytest.warns(UserWarning, match="is corrupt \\(sha256 mismatch\\)"):
-            training.load_run(run_dir)
+            runs.load_run(run_dir)
 
 
 def test_checkpoint_of_another_config_is_a_clear_error(reference):
-    config, info = training.read_run(reference[0])
+    config, info = runs.read_run(reference[0])
     other = build_family(tiny_config("dcgan", **{"generator.args.width": 8}), info)
     with pytest.raises(checkpointing.CheckpointError, match="does not fit this model"):
         checkpointing.restore_latest(other, reference[0])

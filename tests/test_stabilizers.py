@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from conftest import tiny_config
 from ganzoo import config as config_lib
-from ganzoo import losses, runtime, stabilizers, training
+from ganzoo import losses, runtime, stabilizers
 from ganzoo.build import build_family
 from ganzoo.data import load_dataset
 from ganzoo.data.toy2d import mode_coverage
@@ -222,7 +222,7 @@ def _ring_modes(unrolled_steps, seed=0):
     model = build_family(config, info)
     model.fit(dataset, steps_per_epoch=1600, epochs=1, verbose=0)
     # threshold 10 std = 0.2: "near the mode" at this short training length.
-    return mode_coverage(training.sample(model, 1024), "ring", threshold=10)[0]
+    return mode_coverage(model.sample(1024), "ring", threshold=10)[0]
 
 
 @pytest.mark.slow

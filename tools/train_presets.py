@@ -22,7 +22,7 @@ import numpy as np
 
 import ganzoo  # noqa: F401  (registers families, networks, datasets)
 from ganzoo import config as config_lib
-from ganzoo import presets, training
+from ganzoo import checkpointing, presets, runs, training
 from ganzoo.data import load_dataset, toy2d
 from ganzoo.metrics import DigitsExtractor, evaluate
 from ganzoo.registry import zoo_config_path
@@ -47,7 +47,7 @@ def train_run(name, run_dir, steps=None):
     if os.path.isfile(timing_path):
         with open(timing_path) as f:
             seconds = json.load(f)["seconds"]
-    found = training.checkpoints(run_dir)
+    found = checkpointing.checkpoints(run_dir)
     if found and found[-1][0] >= config.train.steps:
         return seconds
     keras.utils.set_random_seed(config.train.seed)
@@ -110,8 +110,8 @@ def main(argv=None):
         print(f"{name}: trained in {seconds[name]:.0f} s", flush=True)
     for name in args.names:
         run_dir = os.path.join(args.runs, name)
-        model = training.load_run(run_dir)
-        config, info = training.read_run(run_dir)
+        model = runs.load_run(run_dir)
+        config, info = runs.read_run(run_dir)
         metrics = measure(model, config, info)
         print(f"{name}: {json.dumps(metrics)}", flush=True)
         presets.save_preset(model, os.path.join(args.out, name), config, info,

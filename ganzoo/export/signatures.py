@@ -10,8 +10,9 @@ latent (``supports_truncation``) -> ``images`` [batch, H, W, C] float32 in [0, 1
 outputs plus the ``noise`` (and ``labels``) drawn by stateless RNG: the same seed gives the
 same samples, on any server.
 
-An image-to-image generator (``input_kind = "image"``: cyclegan, pix2pix) takes ``images``
-[batch, H, W, C] float32 in [-1, 1] instead of noise, and has no ``generate``.
+An image-to-image generator (cyclegan, pix2pix) takes ``images`` [batch, H, W, C] float32
+in [-1, 1] instead of noise, and has no ``generate``. Each generator says what it takes
+(``serving_inputs``).
 """
 
 import tensorflow as tf
@@ -23,27 +24,20 @@ def makes_images(generator):
 
 def takes_images(generator):
     """Whether ``generator`` translates images (cyclegan, pix2pix) rather than noise."""
-    return getattr(generator, "input_kind", "noise") == "image"
+    return "images" in generator.serving_inputs()
 
 
 def check_exportable(generator):
-    """A clear error for generators that map neither noise nor images to data."""
-    if getattr(generator, "latent_dim", None) is None and not takes_images(generator):
-        raise ValueError(f"{type(generator).__name__} has no latent_dim: export handles "
-                         "generators of noise (latent_dim) or of images (input_kind 'image').")
+    """A clear error for models that are not ganzoo generators."""
+    if not callable(getattr(generator, "serving_inputs", None)):
+        raise ValueError(f"{type(generator).__name__} is not a ganzoo generator: export "
+                         "handles generators of noise or of images (ganzoo.networks).")
 
 
 def input_specs(generator, batch_size=None):
     """{name: TensorSpec} of ``serving_default``; ``batch_size=None`` is polymorphic."""
-    if takes_images(generator):
-        return {"images": tf.TensorSpec([batch_size, *generator.data_shape], tf.float32,
-                                        "images")}
-    specs = {"noise": tf.TensorSpec([batch_size, generator.latent_dim], tf.float32, "noise")}
-    if generator.num_classes:
-        specs["labels"] = tf.TensorSpec([batch_size], tf.int32, "labels")
-    if getattr(generator, "supports_truncation", False):
-        specs["truncation_psi"] = tf.TensorSpec([], tf.float32, "truncation_psi")
-    return specs
+    return {name: tf.TensorSpec(shape, dtype, name)
+            for name, (shape, dtype) in generator.serving_inputs(batch_size).items()}
 
 
 def generate_specs(generator):

@@ -1,8 +1,9 @@
 """Training algorithms, one file each, registered by name."""
 
 from ganzoo.families import acgan, cgan, dcgan, fgan, gan, lsgan, ragan, sngan, wgan, wgan_gp
+from ganzoo.families import wgan_div
 from ganzoo.families import progan, stylegan
 from ganzoo.families import cyclegan, pix2pix
 
 __all__ = ["acgan", "cgan", "dcgan", "fgan", "gan", "lsgan", "ragan", "sngan", "wgan",
-           "wgan_gp", "progan", "stylegan", "cyclegan", "pix2pix"]
+           "wgan_gp", "wgan_div", "progan", "stylegan", "cyclegan", "pix2pix"]

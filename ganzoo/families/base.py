@@ -7,8 +7,23 @@ with the math of its paper; this class does the tapes, loss scaling for mixed
 precision, replica-correct reduction, EMA and loss tracking.
 
 Convention, everywhere in ganzoo: the discriminator's output is high (D(x) -> 1, or a
-large logit) for REAL data and low for generated data. (The seed text 002 labels real
-as 0; we do not.)
+large logit) for REAL data and low for generated data. (Some texts label real as 0 for
+D; ganzoo never does.)
+
+The family contract: what every consumer (the trainer, the CLI, export, metrics) asks a
+family instead of branching on which family it is. A family class declares
+    default_preset      the zoo recipe ``ganzoo train <family>`` trains
+    input_kind          what its generator maps: "noise" (latents, plus labels when
+                        conditional) or "image" (image-to-image families)
+    generator_defaults, discriminator_defaults
+                        network arguments its recipes need not repeat
+and may override
+    d_loss / g_loss     its objective (required)
+    penalty             a regulariser added to the discriminator loss (gradient penalty ...)
+    after_d_update      a hook after each discriminator update (weight clipping ...)
+    preview_inputs / preview
+                        what a run's previews show (sample grid, 2-D scatter with the
+                        real points, translation grid)
 
 Replicas: losses are per-replica means over the per-replica batch. Keras sums
 gradients across replicas, so each loss is divided by ``num_replicas_in_sync`` before
@@ -16,9 +31,12 @@ differentiation; a global batch gives the same gradients on 1 or N replicas.
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from ganzoo import images
+from ganzoo.data import load_dataset
 from ganzoo.stabilizers import Stabilizers
 
 
@@ -67,6 +85,10 @@ class GAN(Stabilizers, keras.Model):
     """
 
     base_args = ("seed",)
+    default_preset = None
+    input_kind = "noise"
+    generator_defaults = {}
+    discriminator_defaults = {}
     conditional = False
     aux_classifier = False
     log_names = ()
@@ -157,6 +179,11 @@ class GAN(Stabilizers, keras.Model):
     def d_loss(self, real, labels):
         raise NotImplementedError
 
+    def penalty(self, real, fake, labels, real_scores):
+        """A regulariser a family adds to its discriminator loss (``real_scores`` = D(real)
+        for penalties on the critic's values); none by default."""
+        return 0.0
+
     def g_loss(self, real, labels):
         raise NotImplementedError
 
@@ -220,3 +247,24 @@ class GAN(Stabilizers, keras.Model):
 
     def call(self, inputs, training=False):
         return self.sampling_generator()(inputs, training=training)
+
+    # ---- what consumers ask the family ----------------------------------------------
+    def sample(self, n, seed=0):
+        """``n`` samples (numpy) of the sampling generator on ``sample_inputs(n, seed)``."""
+        inputs = self.generator.sample_inputs(n, seed)
+        return keras.ops.convert_to_numpy(self.sampling_generator()(inputs, training=False))
+
+    def preview_inputs(self, data_config, n, seed=0):
+        """What every preview of a run shows the generator, fixed once per run: the
+        latents (and labels, a column per class) of ``seed``; for 2-D data also 512 real
+        points, drawn under the samples."""
+        reference = None
+        if len(self.generator.data_shape) == 1:
+            points = next(iter(load_dataset(data_config, 512, seed=1)[0]))
+            reference = np.asarray(points[0] if isinstance(points, tuple) else points)
+        return {"n": n, "seed": seed, "reference": reference}
+
+    def preview(self, inputs, path):
+        """Writes one preview PNG at ``path`` (a sample grid, or a scatter for 2-D data)."""
+        return images.save_samples(self.sample(inputs["n"], inputs["seed"]), path,
+                                   self.generator.num_classes or None, inputs["reference"])

@@ -16,7 +16,7 @@ import keras
 import tensorflow as tf
 from ganzoo import losses
 from ganzoo.registry import register_family
-from ganzoo.translate import ImageToImageGAN, l1
+from ganzoo.families.image_to_image import ImageToImageGAN, l1
 
 
 def twin(network, name):

@@ -11,8 +11,8 @@ while D sharpens the high ones. ``direction`` "b2a" trains the B -> A mapping in
 from keras import ops
 
 from ganzoo import losses
-from ganzoo.registry import register_family
-from ganzoo.translate import ImageToImageGAN, check_direction, l1
+from ganzoo.families.image_to_image import DIRECTIONS, ImageToImageGAN, l1
+from ganzoo.registry import check_choice, register_family
 
 
 @register_family("pix2pix")
@@ -27,7 +27,8 @@ class Pix2Pix(ImageToImageGAN):
         if not getattr(discriminator, "paired", False):
             raise ValueError("pix2pix's discriminator judges [input, output] pairs: use "
                              "discriminator.arch patchgan with paired: true.")
-        self.l1_weight, self.direction = l1_weight, check_direction(direction)
+        self.l1_weight = l1_weight
+        self.direction = check_choice("direction", direction, DIRECTIONS)
 
     def unpack(self, data):
         """(target, source): the losses' ``real`` is the target, ``labels`` the input."""

@@ -78,11 +78,9 @@ class ProGAN(WGANGP):
                                        real / scale, fake / scale, alpha)
 
     def d_loss(self, real, labels):
-        real = self.current_reals(real)
-        fake = self.fake_like(real, labels)
-        penalty = self.gradient_penalty(real, fake, labels, self.interpolation_weights(real))
-        self.log("gradient_penalty", penalty)
-        real_scores = self.discriminate(real, labels)
-        return (losses.d_wasserstein(real_scores, self.discriminate(fake, labels))
-                + self.gp_weight * penalty
-                + self.drift_weight * ops.mean(ops.square(ops.cast(real_scores, "float32"))))
+        return super().d_loss(self.current_reals(real), labels)
+
+    def penalty(self, real, fake, labels, real_scores):
+        """WGAN-GP's term plus the drift epsilon * E[D(x)^2] that keeps D(x) near 0."""
+        drift = ops.mean(ops.square(ops.cast(real_scores, "float32")))
+        return super().penalty(real, fake, labels, real_scores) + self.drift_weight * drift

@@ -7,14 +7,13 @@ fake samples. Paper defaults: lambda = 10, n_critic = 5, Adam(1e-4, 0.0, 0.9), a
 batch normalization in the critic (use norm "layer" or "none").
 """
 
-
 from ganzoo import losses
-from ganzoo.families.base import GAN
+from ganzoo.families.wgan import WassersteinGAN
 from ganzoo.registry import register_family
 
 
 @register_family("wgan_gp")
-class WGANGP(GAN):
+class WGANGP(WassersteinGAN):
     default_preset = "wgan_gp_digits"
     log_names = ("gradient_penalty",)
 
@@ -22,14 +21,10 @@ class WGANGP(GAN):
         super().__init__(generator, discriminator, d_steps=d_steps, **kwargs)
         self.gp_weight = gp_weight
 
-    def d_loss(self, real, labels):
-        fake = self.fake_like(real, labels)
-        alpha = self.interpolation_weights(real)
-        penalty = losses.gradient_penalty(lambda x: self.discriminate(x, labels), real, fake, alpha)
+    def penalty(self, real, fake, labels, real_scores):
+        penalty = self.gradient_penalty(real, fake, labels, self.interpolation_weights(real))
         self.log("gradient_penalty", penalty)
-        return (losses.d_wasserstein(self.discriminate(real, labels),
-                                     self.discriminate(fake, labels))
-                + self.gp_weight * penalty)
+        return self.gp_weight * penalty
 
-    def g_loss(self, real, labels):
-        return losses.g_wasserstein(self.discriminate(self.fake_like(real, labels), labels))
+    def gradient_penalty(self, real, fake, labels, alpha):
+        return losses.gradient_penalty(lambda x: self.discriminate(x, labels), real, fake, alpha)

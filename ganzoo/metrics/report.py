@@ -1,12 +1,16 @@
-"""``ganzoo eval``: score a trained run or a zoo preset and record how it was measured.
+"""``ganzoo eval`` and ``ganzoo stats``: score a run or a zoo preset, record how it was measured.
 
 ``evaluate_target`` loads the generator and its real data, runs ``evaluation.evaluate`` and
-returns a JSON-able record: target, dataset, split, resolution, extractor and the sha256 of
-its weights, image counts, resize method, seed, metric values, ganzoo version and date.
+returns a JSON-able record: target, dataset, split, resolution, extractor, the sha256 of its
+weights and the protocol they give (``pytorch-fid Inception (TTUR 2015-12-05 graph)`` for the
+official FID weights), image counts, resize method, seed, metric values, version and date.
 
-The extractor defaults to ``digits`` for the digits dataset and ``inception`` otherwise; a
-missing InceptionV3 weights file is an error (never a silent fallback). Real-data statistics
-are cached in ``default_cache_dir()``.
+The extractor defaults to ``digits`` for the digits dataset; for image datasets it is
+``fid_inception`` when its weights are found (``extractors.find_fid_weights``), else
+``inception``; a missing weights file is an error (never a silent fallback). ``--protocol
+paper`` is the published one: fid_inception, 50000 generated images, every real image of the
+split. Real-data statistics are cached in ``default_cache_dir()``; ``dataset_stats`` writes
+them as the mu/sigma files of TTUR and pytorch-fid, which ``reference_stats=`` reads back.
 """
 
 import dataclasses
@@ -18,11 +22,12 @@ import numpy as np
 
 from ganzoo import config as config_lib
 from ganzoo.metrics import evaluation
-from ganzoo.metrics.extractors import get_extractor
+from ganzoo.metrics.extractors import find_fid_weights, get_extractor
 from ganzoo.registry import METRICS
 
 DEFAULT_METRICS = ("fid", "kid", "is", "pr")
 CACHE_DIR_ENV = "GANZOO_REFERENCE_STATS"
+PAPER_SAMPLES = 50000  # generated images of the published FID protocol (Heusel et al. 2017)
 
 
 def default_cache_dir():
@@ -41,39 +46,40 @@ def parse_metrics(text):
     return names
 
 
-def default_extractor(dataset_name):
-    """The digits classifier for the digits dataset, InceptionV3 for everything else."""
-    return "digits" if dataset_name == "digits" else "inception"
+def default_extractor(dataset_name, fid_weights=None):
+    """The digits classifier for the digits dataset; for any other, the FID Inception when
+    ``fid_weights`` is given or found, else Keras' ImageNet InceptionV3."""
+    if dataset_name == "digits":
+        return "digits"
+    return "fid_inception" if fid_weights or find_fid_weights() else "inception"
 
 
-def build_extractor(name, inception_weights=None):
-    """The extractor called ``name``; ``inception_weights`` is the InceptionV3 weights file."""
-    kwargs = {"weights_path": inception_weights} if name == "inception" else {}
-    return get_extractor(name, **kwargs)
+def build_extractor(name, inception_weights=None, fid_weights=None):
+    """The extractor called ``name``; ``inception_weights`` is the Keras InceptionV3 weights
+    file, ``fid_weights`` the FID Inception's (default: where ``find_fid_weights`` looks)."""
+    weights = {"inception": inception_weights, "fid_inception": fid_weights}.get(name)
+    return get_extractor(name, **({"weights_path": weights} if weights else {}))
 
 
 def sampler(generator, seed=0):
     """``sample_fn(batch_size)`` for ``evaluation.evaluate``: samples from standard normal
     latents (and uniform class labels for conditional generators), reproducible by ``seed``."""
-    if getattr(generator, "input_kind", "noise") == "image":
-        raise ValueError(f"{generator.name} translates images (cyclegan, pix2pix): these "
-                         "metrics score generators that sample from noise.")
+    generator.sample_inputs(1)  # fails now, clearly, for a generator of images
     rng = np.random.default_rng(seed)
 
     def sample_fn(batch_size):
-        z = rng.standard_normal((batch_size, generator.latent_dim)).astype(np.float32)
-        if generator.num_classes:
-            z = [z, rng.integers(0, generator.num_classes, batch_size).astype(np.int32)]
-        return generator(z, training=False)
+        return generator(generator.sample_inputs(batch_size, rng, "uniform"), training=False)
 
     return sample_fn
 
 
 def real_batches(data_config, batch_size, seed=0):
-    """The real images, one pass, loaded only when first iterated (not at all when cached)."""
+    """The real images, one pass, loaded only when first iterated (not at all when cached).
+    Every image: the last batch may be smaller (the training pipeline drops it)."""
     from ganzoo.data import load_dataset
 
-    yield from load_dataset(data_config, batch_size, seed=seed, repeat=False)[0]
+    dataset = load_dataset(data_config, 1, seed=seed, repeat=False)[0]
+    yield from dataset.unbatch().batch(batch_size)
 
 
 def check_images(shape, dataset_name):
@@ -85,15 +91,13 @@ def check_images(shape, dataset_name):
 
 def load_target(target):
     """(sampling generator, DataConfig, default JSON path) of a run directory or a preset."""
-    from ganzoo import training
+    from ganzoo import presets, runs
 
-    if training.is_run_dir(target):
-        config, _ = training.read_run(target)
-        generator = training.load_run(target).sampling_generator()
+    if runs.is_run_dir(target):
+        config, _ = runs.read_run(target)
+        generator = runs.load_run(target).sampling_generator()
         return generator, config.data, os.path.join(target, "eval.json")
-    from ganzoo import presets
-
-    _, spec, _ = presets.open_preset(target)
+    _, spec, _ = runs.open_preset(target)
     if not spec["recipe"]:
         raise ValueError(f"Preset {target} records no training recipe, so no real data.")
     data = config_lib.from_dict(spec["recipe"]).data
@@ -102,20 +106,31 @@ def load_target(target):
 
 
 def evaluate_target(target, metrics=DEFAULT_METRICS, n=10000, batch_size=250, seed=0,
-                    split=None, extractor=None, inception_weights=None, cache_dir=None):
+                    split=None, extractor=None, inception_weights=None, cache_dir=None,
+                    fid_weights=None, reference_stats=None, protocol=None):
     """(record, default JSON path) for a run directory or preset ``target``.
 
-    split: the real data's split (default: the one it was trained on). extractor: "digits" or
-    "inception" (default: ``default_extractor``). cache_dir: default ``default_cache_dir()``.
+    split: the real data's split (default: the one it was trained on). extractor:
+    "fid_inception", "inception" or "digits" (default: ``default_extractor``). cache_dir:
+    default ``default_cache_dir()``. reference_stats: a mu/sigma .npz (TTUR, pytorch-fid,
+    ``ganzoo stats``) used instead of the real data. protocol: "paper" = fid_inception,
+    ``PAPER_SAMPLES`` generated and every real image of the split (``n`` is ignored).
     """
     generator, data, default_out = load_target(target)
     check_images(generator.data_shape, data.name)
     if split:
         data = dataclasses.replace(data, split=split)
-    extractor = build_extractor(extractor or default_extractor(data.name), inception_weights)
+    if protocol == "paper":
+        if extractor not in (None, "fid_inception"):
+            raise ValueError(f"--protocol paper measures with fid_inception, not {extractor}.")
+        extractor, n = "fid_inception", PAPER_SAMPLES
+    extractor = build_extractor(extractor or default_extractor(data.name, fid_weights),
+                                inception_weights, fid_weights)
+    real = evaluation.read_stats_file(reference_stats, extractor) if reference_stats else None
     scores = evaluation.evaluate(
         sampler(generator, seed), real_batches(data, batch_size, seed), extractor, metrics, n,
-        batch_size, cache_dir or default_cache_dir(), (data.name, data.split, data.resolution))
+        batch_size, cache_dir or default_cache_dir(), (data.name, data.split, data.resolution),
+        all_real=protocol == "paper", real=real)
     from ganzoo import __version__
 
     record = {
@@ -125,6 +140,9 @@ def evaluate_target(target, metrics=DEFAULT_METRICS, n=10000, batch_size=250, se
         "resolution": data.resolution,
         "extractor": scores.pop("extractor"),
         "extractor_sha256": scores.pop("extractor_sha256"),
+        "protocol": scores.pop("protocol"),
+        "sample_protocol": protocol or "custom",
+        "reference_stats": reference_stats,
         "extractor_resolution": scores.pop("resolution"),
         "resize": scores.pop("resize"),
         "n_real": scores.pop("n_real"),
@@ -135,6 +153,18 @@ def evaluate_target(target, metrics=DEFAULT_METRICS, n=10000, batch_size=250, se
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
     return record, default_out
+
+
+def dataset_stats(dataset, out, split="train", resolution=None, n=None, batch_size=250,
+                  extractor=None, fid_weights=None, data_dir=None, seed=0):
+    """Writes the FID statistics (mu, sigma) of ``n`` (None: all) images of ``dataset`` to
+    ``out`` in the TTUR / pytorch-fid format; returns (path, count, extractor)."""
+    fields = {"name": dataset, "split": split, "resolution": resolution, "data_dir": data_dir}
+    data = config_lib.DataConfig(**{k: v for k, v in fields.items() if v is not None})
+    extractor = build_extractor(extractor or default_extractor(dataset, fid_weights),
+                                fid_weights=fid_weights)
+    stats = evaluation.collect(real_batches(data, batch_size, seed), extractor, n)
+    return evaluation.write_stats_file(out, stats, extractor), stats.count, extractor
 
 
 def write_json(record, path):
@@ -150,7 +180,7 @@ def format_table(record):
     """A heading line, then one aligned ``metric  value`` row per value."""
     heading = (f"{record['target']}: {record['n_generated']} generated vs {record['n_real']} "
                f"real ({record['dataset']}/{record['split']}, {record['resolution']}px), "
-               f"{record['extractor']} features")
+               f"{record['extractor']} features: {record['protocol']}")
     rows = [("metric", "value")] + [(k, f"{v:.4f}") for k, v in record["metrics"].items()]
     width = max(len(name) for name, _ in rows)
     return "\n".join([heading] + [f"  {name:<{width}}  {value:>10}" for name, value in rows])

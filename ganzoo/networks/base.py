@@ -6,6 +6,7 @@ logits [B, 1]; with ``aux_classes > 0`` (ACGAN) it returns ``[logits, class_logi
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 from ganzoo.layers import maybe_spectral_norm
@@ -58,6 +59,32 @@ class Network(keras.Model):
 class Generator(Network):
     data_args = ("latent_dim", "data_shape", "num_classes")
 
+    def sample_inputs(self, n, seed=0, labels="cycle"):
+        """Inputs for ``n`` samples: standard-normal latents [n, latent_dim] (numpy) drawn
+        from ``seed`` (an int or a ``np.random.Generator``) and, for a conditional
+        generator, ``[latents, labels]``. ``labels``: "cycle" (row i gets class i mod
+        classes: a grid column per class), "uniform" (drawn after the latents), or one
+        class id / one per row. Row 0 of seed s is the latent ganzoo calls "seed s"."""
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        z = rng.standard_normal((n, self.latent_dim)).astype(np.float32)
+        if not self.num_classes:
+            return z
+        if isinstance(labels, str):
+            labels = {"cycle": lambda: np.arange(n) % self.num_classes,
+                      "uniform": lambda: rng.integers(0, self.num_classes, n)}[labels]()
+        return [z, np.broadcast_to(np.asarray(labels, np.int32), (n,)).copy()]
+
+    def serving_inputs(self, batch_size=None):
+        """{name: (shape, dtype)} of what a served generator takes (export signatures):
+        ``noise``, ``labels`` when conditional, ``truncation_psi`` (a scalar) when the
+        generator tracks a mean latent (``supports_truncation``)."""
+        inputs = {"noise": ((batch_size, self.latent_dim), "float32")}
+        if self.num_classes:
+            inputs["labels"] = ((batch_size,), "int32")
+        if getattr(self, "supports_truncation", False):
+            inputs["truncation_psi"] = ((), "float32")
+        return inputs
+
     def build_for_data(self):
         """Creates the variables by one call on zeros."""
         z = ops.zeros((1, self.latent_dim))
@@ -108,8 +135,6 @@ class ImageGenerator(Generator):
     class labels are not supported.
     """
 
-    input_kind = "image"
-
     def __init__(self, latent_dim=None, num_classes=0, **kwargs):
         if num_classes:
             raise ValueError(f"{type(self).__name__} translates images; it takes no class labels.")
@@ -119,3 +144,10 @@ class ImageGenerator(Generator):
     def build_for_data(self):
         self(ops.zeros((1, *self.data_shape)))
         return self
+
+    def serving_inputs(self, batch_size=None):
+        return {"images": ((batch_size, *self.data_shape), "float32")}
+
+    def sample_inputs(self, n, seed=0, labels="cycle"):
+        raise ValueError(f"{self.name} translates images (cyclegan, pix2pix): it has no "
+                         "latents to sample from; give it images (ganzoo translate).")
