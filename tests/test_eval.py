@@ -216,14 +216,14 @@ def test_eval_with_fid_inception_weights_records_them(run_dir, tmp_path):
     fid_test.write_torch_zip(weights, state)
     out = tmp_path / "fid.json"
     argv = ["eval", run_dir, "--extractor", "fid_inception", "--fid-weights", str(weights),
-            "--metrics", "fid", "--n", "6", "--batch-size", "4", "--out", str(out),
+            "--metrics", "kid", "--n", "6", "--batch-size", "4", "--out", str(out),
             "--cache-dir", str(tmp_path / "cache")]
     assert cli.main(argv) == 0
     record = json.loads(out.read_text())
     assert (record["extractor"], record["protocol"], record["extractor_resolution"]) == (
         "fid_inception", "custom weights", 299)
     assert record["extractor_sha256"] == extractors.sha256_of(weights)
-    assert (record["n_real"], record["n_generated"]) == (6, 6) and record["metrics"]["fid"] > 0
+    assert (record["n_real"], record["n_generated"]) == (6, 6) and record["metrics"]["kid"] > 0
 
 
 def test_eval_unknown_metric_lists_the_valid_ones(run_dir, capsys):

@@ -1,13 +1,13 @@
 """FID during training: a Keras callback that scores the sampling generator every N steps.
 
 Enabled by ``train.fid_every`` (0 = off) with ``train.fid_samples`` images per side. The
-extractor is ``report.default_extractor`` of the dataset (digits for digits, else
-InceptionV3, whose weights must be present locally); the real statistics are computed once
-and cached like ``ganzoo eval``'s. Values are printed and logged as the TensorBoard scalar
+extractor is ``report.default_extractor`` of the dataset, as for ``ganzoo eval``: digits for
+digits, else the FID Inception when its weights are found (``extractors.find_fid_weights``),
+else Keras' InceptionV3 (whose weights must then be present locally); the real statistics
+are computed once and cached like ``ganzoo eval``'s. Values are printed and logged as the TensorBoard scalar
 ``fid`` under ``<run_dir>/logs/fid``.
 """
 
-import itertools
 import os
 
 import keras
@@ -51,8 +51,9 @@ class FID(keras.callbacks.Callback):
         if step % self.settings.fid_every:
             return
         sample_fn = report.sampler(self.model.sampling_generator(), self.settings.seed)
-        generated = (sample_fn(self.batch_size) for _ in itertools.count())
-        fake = evaluation.collect(generated, self.extractor, self.settings.fid_samples)
+        n = self.settings.fid_samples
+        generated = evaluation.generated_batches(sample_fn, n, self.batch_size)
+        fake = evaluation.collect(generated, self.extractor, n)
         value = METRICS.get("fid")(self.real, fake)["fid"]
         with self.writer.as_default():
             tf.summary.scalar("fid", value, step=step)
