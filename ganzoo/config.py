@@ -157,9 +157,8 @@ def validate(config):
     for role in ("generator", "discriminator"):
         net = getattr(config, role)
         network_cls = NETWORKS.get(f"{net.arch}_{role}")
-        family_defaults = getattr(family_cls, f"{role}_defaults", {})
         net.args = check_kwargs(network_cls, net.args, f"{role}.args", network_cls.data_args,
-                                family_defaults)
+                                getattr(family_cls, f"{role}_defaults"))
     config.family_args = check_kwargs(
         family_cls, config.family_args, "family_args", family_cls.base_args
     )

@@ -18,7 +18,6 @@ from tensorflow_serving.config import model_server_config_pb2
 
 from conftest import TINY_NET, tiny_config
 from ganzoo import training
-from ganzoo.build import build_networks
 from ganzoo.data import DatasetInfo
 from ganzoo.export import ExportError, client, export, layout, signatures, validate
 from ganzoo.export.saved_model import WARMUP_FILE
@@ -303,13 +302,3 @@ def test_export_from_a_trained_run(tmp_path):
     training.train(tiny_config("dcgan", **{"train.steps": 1}), run_dir, verbose=0)
     record = export(run_dir, "saved_model", str(tmp_path / "exports"), fresh_process=False)
     assert record["saved_model"]["path"] == str(tmp_path / "exports" / "run" / "1")
-
-
-@pytest.mark.slow
-def test_every_family_generator_exports(family_name, tmp_path):
-    generator, _ = build_networks(tiny_config(family_name),
-                                  DatasetInfo("digits", (8, 8, 1), 10, None))
-    record = export(generator, "saved_model", str(tmp_path), fresh_process=False)
-    assert max(record["saved_model"]["max_abs_diff"].values()) <= 1e-4
-    inputs = signature_defs(record["saved_model"]["path"])["serving_default"].inputs
-    assert ("truncation_psi" in inputs) == getattr(generator, "supports_truncation", False)

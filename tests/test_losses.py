@@ -122,6 +122,14 @@ def test_gradient_penalty_zero_gradient_is_finite():
     assert np.isfinite(tape.gradient(gp, w).numpy())
 
 
+def test_wasserstein_divergence_term_linear_critic():
+    """k E[||grad f(x_hat)||^p] (WGAN-div) is k ||w||^p for a linear critic f = <w, x>."""
+    real = tf.random.stateless_normal([3, 2, 3, 2], seed=[1, 2])
+    fake = tf.random.stateless_normal([3, 2, 3, 2], seed=[3, 4])
+    alpha = tf.constant([0.1, 0.5, 0.9], shape=[3, 1, 1, 1])
+    close(losses.gradient_norm_power(linear_critic, real, fake, alpha, 6.0), W_NORM**6)
+
+
 def test_r1_linear_critic():
     real = tf.random.stateless_normal([3, 2, 3, 2], seed=[5, 6])
     close(losses.r1_penalty(linear_critic, real), W_NORM**2)

@@ -231,3 +231,55 @@ def test_unrolled_gan_covers_more_ring_modes():
     Measured: plain 1 mode, unrolled 8 (15 s and 91 s on 2 cores)."""
     plain, unrolled = _ring_modes(0), _ring_modes(5)
     assert unrolled >= plain + 4, (plain, unrolled)
+
+
+# option: (value, changes D's loss, changes G's loss) on the same weights, batch and draws
+OPTION_EFFECTS = {
+    "diffaugment": ("translation,cutout,color", True, True),
+    "instance_noise": (0.5, True, True),
+    "label_smoothing": (0.2, True, False),
+    "feature_matching": (1.0, False, True),
+    "unrolled_steps": (2, False, True),
+}
+
+
+def _losses(model, real, labels, seed_state):
+    """(D loss, G loss incl. the stabilisers) from the same random draws."""
+    model.seed_generator.state.assign(seed_state)
+    d_loss = float(model.d_loss(real, labels))
+    model.seed_generator.state.assign(seed_state)
+    return d_loss, float(model.generator_loss(real, labels))
+
+
+@pytest.mark.parametrize("option", sorted(OPTION_EFFECTS))
+def test_each_option_changes_exactly_the_losses_it_acts_on(option):
+    """An option that silently did nothing (or leaked into the other loss) fails here."""
+    value, changes_d, changes_g = OPTION_EFFECTS[option]
+    plain, dataset = _model("dcgan", "digits", "dcgan")
+    treated, _ = _model("dcgan", "digits", "dcgan", **{option: value})
+    for mine, theirs in zip(treated.weights, plain.weights):
+        mine.assign(theirs)
+    real, labels = next(iter(dataset))
+    state = plain.seed_generator.state.numpy()
+    before, after = _losses(plain, real, labels, state), _losses(treated, real, labels, state)
+    assert (before[0] != pytest.approx(after[0], rel=1e-6)) == changes_d, (before, after)
+    assert (before[1] != pytest.approx(after[1], rel=1e-6)) == changes_g, (before, after)
+
+
+def test_label_smoothing_is_the_d_loss_of_every_bce_family():
+    """With smoothing t, each BCE family's D loss has the real term against t (its
+    classifier terms, if any, unchanged): the difference is exactly the real term's."""
+    for family in ("gan", "dcgan", "cgan", "acgan"):
+        plain, dataset = _model(family, "digits", "dcgan")
+        smoothed, _ = _model(family, "digits", "dcgan", label_smoothing=0.2)
+        for mine, theirs in zip(smoothed.weights, plain.weights):
+            mine.assign(theirs)
+        real, labels = next(iter(dataset))
+        state = plain.seed_generator.state.numpy()
+        logits = plain.discriminate(real, labels, training=True)
+        logits = logits[0] if isinstance(logits, list) else logits
+        expected = float(tf.reduce_mean(0.2 * tf.nn.softplus(tf.cast(logits, "float32"))
+                                        - 0.2 * tf.nn.softplus(-tf.cast(logits, "float32"))))
+        difference = (_losses(smoothed, real, labels, state)[0]
+                      - _losses(plain, real, labels, state)[0])
+        np.testing.assert_allclose(difference, expected, rtol=1e-4, atol=1e-6, err_msg=family)

@@ -2,7 +2,7 @@
 Auxiliary Classifier GANs").
 
 G(z, y) is conditional; D sees only the image and outputs realness *and* class logits
-(the seeds' multi-class discriminator). Both networks also minimize the class
+(a multi-class discriminator that outputs class predictions and realness). Both networks also minimize the class
 cross-entropy: D on real and fake images, G on its fakes.
 """
 

@@ -76,7 +76,8 @@ class GAN(Stabilizers, keras.Model):
     Args:
         generator: a ``ganzoo.networks.base.Generator``.
         discriminator: a ``ganzoo.networks.base.Discriminator``.
-        d_steps: discriminator updates per generator update (the seeds' k).
+        d_steps: discriminator updates per generator update (k in Goodfellow et al.'s
+            Algorithm 1).
         ema_decay: decay of the generator's exponential moving average; 0 disables it.
         seed: seed of the latent-noise ``keras.random.SeedGenerator``.
         diffaugment, instance_noise, instance_noise_anneal_steps, label_smoothing,
@@ -130,8 +131,9 @@ class GAN(Stabilizers, keras.Model):
     def compile(self, g_optimizer, d_optimizer, **kwargs):
         """Sets both optimizers and builds them now, inside the current strategy scope.
 
-        Building here is what lets ``fit`` run under MirroredStrategy and lets a
-        checkpoint restore both optimizers' slots (see DESIGN.md). Under a
+        Building here is what lets ``fit`` run under MirroredStrategy (unbuilt, the
+        second optimizer fails with "You must feed a value for placeholder tensor") and
+        lets a checkpoint restore both optimizers' slots (else silently skipped). Under a
         ``mixed_float16`` policy both are wrapped in ``LossScaleOptimizer``.
         """
         super().compile(**kwargs)

@@ -1,6 +1,7 @@
 """The original GAN (Goodfellow et al. 2014, "Generative Adversarial Nets").
 
-D minimizes the seeds' objective E(G, D) = -E[log D(x)] - E[log(1 - D(G(z)))].
+D minimizes E(G, D) = -E[log D(x)] - E[log(1 - D(G(z)))] (the paper's value function,
+negated).
 G either minimizes E[log(1 - D(G(z)))] ("minimax", the paper's game, which saturates
 when D is confident) or -E[log D(G(z))] ("nonsaturating", the paper's practical fix).
 """
