@@ -5,3 +5,5 @@ through a restricted unpickler that rebuilds tensors as numpy arrays and refuses
 other global. A converter (``@register_converter("name")``) turns such a file into a
 ganzoo preset; ``ganzoo convert NAME SOURCE --out DIR`` runs it.
 """
+
+from ganzoo.io import cyclegan  # noqa: F401  (registers the converters)
