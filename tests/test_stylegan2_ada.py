@@ -2,11 +2,18 @@
 the official code (../shared/fixtures) from the same weights, read from the npz state dicts
 and from the official network pickles through the converter."""
 
+import json
+import os
+
 import numpy as np
 import pytest
 
+import ganzoo
 from conftest import shared_fixture
+from ganzoo import cli
+from ganzoo.export import export
 from ganzoo.io import stylegan2_ada
+from ganzoo.networks.stylegan import StyleGANGenerator
 
 KINDS = ("uncond", "cond")
 
@@ -72,3 +79,64 @@ def test_a_resnet_generator_is_refused_with_a_clear_error():
     g_state["synthesis.b8.skip.weight"] = np.zeros((128, 128, 1, 1), "float32")
     with pytest.raises(ValueError, match="'resnet' StyleGAN2 generator"):
         stylegan2_ada.generator_args(g_state)
+
+
+def convert(kind, out):
+    """Converts the official network pickle of ``kind`` with ``ganzoo convert``."""
+    assert cli.main(["convert", "stylegan2-ada", shared_fixture(f"stylegan2_ada_{kind}.pkl"),
+                     "--out", str(out)]) == 0
+    return str(out)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_converted_network_pickle_matches_the_official_outputs(kind, tmp_path):
+    folder = convert(kind, tmp_path / kind)
+    check_outputs(ganzoo.load_generator(folder), ganzoo.load_preset(folder).discriminator,
+                  reference(kind))
+    with open(os.path.join(folder, "metadata.json")) as f:
+        metadata = json.load(f)
+    assert metadata["format"] == "stylegan2-ada network pickle"
+    assert metadata["license"] == "NVIDIA Source Code License-NC"
+    assert metadata["source"]["file"] == f"stylegan2_ada_{kind}.pkl"
+    assert len(metadata["source"]["sha256"]) == 64
+    assert sorted(metadata["files"]) == ["config.json", "discriminator.weights.h5",
+                                         "ema_generator.weights.h5", "generator.weights.h5"]
+
+
+def test_a_state_dict_file_converts_to_the_same_generator(tmp_path):
+    ref = reference("uncond")
+    source = tmp_path / "g_ema.npz"
+    np.savez(source, **{f"G_ema/{k}": v for k, v in state_dict(ref, "G").items()})
+    folder = stylegan2_ada.StyleGAN2ADAConverter.convert(
+        str(source), str(tmp_path / "preset"), cli.parser().parse_args(
+            ["convert", "stylegan2-ada", str(source), "--out", "x", "--conv-clamp", "none"]))
+    g = ganzoo.load_generator(folder)
+    assert g.get_config()["conv_clamp"] is None
+    assert_parity("img_const", np.transpose(g.synthesis(ref["io/ws"]), (0, 3, 1, 2)),
+                  ref["io/img_const"])
+    assert not os.path.exists(os.path.join(folder, "discriminator.weights.h5"))
+
+
+def test_converted_generator_round_trips_its_config_and_keeps_noise_modes_apart():
+    ref = reference("uncond")
+    g = stylegan2_ada.build_generator(state_dict(ref, "G"))
+    clone = StyleGANGenerator.from_config(g.get_config()).build_for_data()
+    assert clone.get_config() == g.get_config()
+    clone.set_weights(g.get_weights())
+    z = ref["io/z"][:2]
+    np.testing.assert_array_equal(np.asarray(clone(z)), np.asarray(g(z)))
+    ws = ref["io/ws"][:2]
+    random = [np.asarray(g.synthesis(ws, noise_mode="random")) for _ in range(2)]
+    assert np.abs(random[0] - random[1]).max() > 1e-3
+    np.testing.assert_array_equal(np.asarray(g.synthesis(ws)), np.asarray(g.synthesis(ws)))
+    with pytest.raises(ValueError, match="noise_mode"):
+        g.synthesis(ws, noise_mode="fixed")
+
+
+@pytest.mark.slow
+def test_converted_generator_exports_to_saved_model_and_tflite(tmp_path):
+    g = ganzoo.load_generator(convert("cond", tmp_path / "preset"))
+    record = export(g, out=str(tmp_path / "exports"), name="stylegan2_ada_cond",
+                    fresh_process=False)
+    assert max(record["saved_model"]["max_abs_diff"].values()) <= 1e-4, record
+    assert record["tflite"]["files"]["float32"]["max_abs_diff"] <= 1e-4, record["tflite"]

@@ -6,4 +6,5 @@ other global. A converter (``@register_converter("name")``) turns such a file in
 ganzoo preset; ``ganzoo convert NAME SOURCE --out DIR`` runs it.
 """
 
+from ganzoo.io import stylegan2_ada  # noqa: F401  (registers the converter)
 from ganzoo.io import cyclegan  # noqa: F401  (registers the converters)

@@ -9,14 +9,30 @@ channel_max), cmap size, minibatch-stddev channels. What no tensor tells (``conv
 the minibatch-stddev group size, the mapping's lr multiplier and w_avg decay) are arguments
 with the official training defaults, or come from a network pickle's ``init_kwargs``.
 The generator must be "skip" and the discriminator "resnet" (the official defaults).
+
+``ganzoo convert stylegan2-ada SOURCE --out DIR`` writes a preset (generator = G,
+ema_generator = G_ema, discriminator = D) from an official network pickle (read without
+torch and without executing anything in it) or from a state dict file (.pt/.pth, .npz,
+.safetensors) keyed by the official names, with or without ``G/``, ``G_ema/``, ``D/``.
 """
 
+import os
 import re
 
 import numpy as np
 
+from ganzoo.hashing import sha256_of
+from ganzoo.io.converter import Converter
+from ganzoo.io.network_pickle import read_network_pickle
+from ganzoo.io.tensors import detect_format, read_state_dict
 from ganzoo.layers.fir import fir_filter
 from ganzoo.networks.stylegan import StyleGANDiscriminator, StyleGANGenerator
+from ganzoo.presets import save_preset
+from ganzoo.registry import FAMILIES, register_converter
+
+NETWORKS = ("G", "G_ema", "D")
+PICKLE_FORMAT = "stylegan2-ada network pickle"
+NVIDIA_LICENSE = "NVIDIA Source Code License-NC"
 
 
 def _count(state, pattern):
@@ -175,3 +191,119 @@ def build_discriminator(state, **kwargs):
     discriminator_args."""
     d = StyleGANDiscriminator(**discriminator_args(state, **kwargs)).build_for_data()
     return load_discriminator_state(d, state)
+
+
+def _attribute(module, path, name):
+    """``name`` of the submodule at dotted ``path`` of a PersistentModule, or None."""
+    for part in path.split(".") if path else ():
+        module = module.modules.get(part) if module is not None else None
+    return None if module is None else module.attributes.get(name)
+
+
+def pickle_options(networks):
+    """({generator option: value}, {discriminator option: value}) that the pickle's modules
+    record and no tensor tells: conv_clamp (None: no clamping), the mapping's lr multiplier
+    (its layers' bias gain), the w_avg decay, the minibatch-stddev group size."""
+    wanted = ({"conv_clamp": ("synthesis.b4.conv1", "conv_clamp"),
+               "mapping_lr": ("mapping.fc0", "bias_gain"),
+               "w_avg_beta": ("mapping", "w_avg_beta")},
+              {"conv_clamp": ("b4.conv", "conv_clamp"),
+               "mapping_lr": ("mapping.fc0", "bias_gain"),
+               "mbstd_group_size": ("b4.mbstd", "group_size")})
+    options = []
+    for net, where in zip((networks["G"], networks["D"]), wanted):
+        found = {option: _attribute(net, *path) for option, path in where.items()}
+        options.append({option: value for option, value in found.items()
+                        if value is not None or option == "conv_clamp"})
+    return tuple(options)
+
+
+def split_networks(tensors):
+    """{"G", "G_ema", "D": state dict or {}} of a file's tensors; keys without one of those
+    prefixes are one network, D if it has ``b4.out.weight``, else G."""
+    states = {name: {key[len(name) + 1:]: value for key, value in tensors.items()
+                     if key.startswith(name + "/")} for name in NETWORKS}
+    if not any(states.values()):
+        states["D" if "b4.out.weight" in tensors else "G"] = tensors
+    return states
+
+
+def build_family_model(states, g_options=None, d_options=None):
+    """The ``stylegan`` family model of official state dicts {"G", "G_ema", "D"}: G (or
+    G_ema when there is no G), G_ema as its EMA generator, D (or a fresh discriminator of
+    the same size when there is none)."""
+    g_state = states["G"] or states["G_ema"]
+    if not g_state:
+        raise ValueError("No generator tensors (keys 'G/...' or 'G_ema/...', or "
+                         "'mapping.*' and 'synthesis.*').")
+    g = build_generator(g_state, **(g_options or {}))
+    if states["D"]:
+        d = build_discriminator(states["D"], **(d_options or {}))
+    else:
+        args = g.get_config()
+        d = StyleGANDiscriminator(**{key: args[key] for key in (
+            "data_shape", "num_classes", "channel_base", "channel_max", "conv_clamp")})
+        d.build_for_data()
+    model = FAMILIES.get("stylegan")(g, d)
+    if states["G_ema"]:
+        load_generator_state(model.ema_generator, states["G_ema"])
+    return model
+
+
+def _clamp(text):
+    return None if text.lower() == "none" else float(text)
+
+
+def flag_options(args):
+    """({generator option: value}, {discriminator option: value}) given as flags."""
+    given = {name: getattr(args, name, None)
+             for name in ("conv_clamp", "mapping_lr", "w_avg_beta", "mbstd_group_size")}
+    given = {name: value for name, value in given.items() if value is not None}
+    if "conv_clamp" in given:
+        given["conv_clamp"] = _clamp(str(given["conv_clamp"]))
+    return ({k: v for k, v in given.items() if k != "mbstd_group_size"},
+            {k: v for k, v in given.items() if k != "w_avg_beta"})
+
+
+@register_converter("stylegan2-ada")
+class StyleGAN2ADAConverter(Converter):
+    """NVIDIA StyleGAN2-ADA network pickle (.pkl) or state dict -> a stylegan preset.
+    Flags override what a network pickle records; both default to stylegan2-ada's
+    training settings."""
+
+    help = ("NVIDIA StyleGAN2-ADA (stylegan2-ada-pytorch): a network .pkl, or a .pt/.pth/"
+            ".npz/.safetensors state dict with the official names")
+
+    @staticmethod
+    def add_arguments(parser):
+        parser.add_argument("--conv-clamp", default=None,
+                            help="clamp of the convolutions' outputs, a number or none "
+                                 "(default: the pickle's, else 256 as stylegan2-ada trains)")
+        parser.add_argument("--mbstd-group-size", type=int, default=None,
+                            help="minibatch-stddev group size (default: the pickle's, else 4)")
+        parser.add_argument("--mapping-lr", type=float, default=None,
+                            help="mapping lr multiplier (default: the pickle's, else 0.01)")
+        parser.add_argument("--w-avg-beta", type=float, default=None,
+                            help="decay of w_avg (default: the pickle's, else 0.995)")
+        parser.add_argument("--license", default=None,
+                            help="license of the weights, for metadata.json (default: "
+                                 f"{NVIDIA_LICENSE} for a network pickle)")
+
+    @staticmethod
+    def convert(source, out, args):
+        kind = detect_format(source)
+        if kind == "network_pickle":
+            networks = read_network_pickle(source)
+            states = {name: networks[name].state_dict() for name in NETWORKS}
+            g_options, d_options = pickle_options(networks)
+            file_format, license_ = PICKLE_FORMAT, NVIDIA_LICENSE
+        else:
+            states, g_options, d_options = split_networks(read_state_dict(source)), {}, {}
+            file_format = f"stylegan2-ada state dict ({kind})"
+            license_ = "unknown (give it with --license)"
+        g_flags, d_flags = flag_options(args)
+        model = build_family_model(states, {**g_options, **g_flags}, {**d_options, **d_flags})
+        save_preset(model, out, include_discriminator=bool(states["D"]), metadata={
+            "source": {"file": os.path.basename(source), "sha256": sha256_of(source)},
+            "format": file_format, "license": getattr(args, "license", None) or license_})
+        return out

@@ -27,9 +27,10 @@ def upfirdn2d(x, f, up=1, down=1, padding=(0, 0, 0, 0), gain=1.0):
     """x [B, H, W, C] -> upsample by ``up``, pad (x0, x1, y0, y1), convolve with f * gain,
     keep every ``down``-th pixel."""
     _, height, width, channels = x.shape
-    if up > 1:
-        x = ops.reshape(x, (-1, height, 1, width, 1, channels))
-        x = ops.pad(x, ((0, 0), (0, 0), (0, up - 1), (0, 0), (0, up - 1), (0, 0)))
+    if up > 1:  # zeros after each column, then after each row (4-D pads, as TFLite has)
+        zeros_after = ((0, 0), (0, 0), (0, up - 1), (0, 0))
+        x = ops.pad(ops.reshape(x, (-1, width, 1, channels)), zeros_after)
+        x = ops.pad(ops.reshape(x, (-1, height, 1, width * up * channels)), zeros_after)
         x = ops.reshape(x, (-1, height * up, width * up, channels))
     x0, x1, y0, y1 = padding
     x = ops.pad(x, ((0, 0), (max(y0, 0), max(y1, 0)), (max(x0, 0), max(x1, 0)), (0, 0)))

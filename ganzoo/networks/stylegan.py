@@ -133,9 +133,9 @@ def minibatch_stddev(x, group_size, num_channels):
     """``MinibatchStdLayer``: appends ``num_channels`` maps, the standard deviation over
     groups of ``group_size`` samples (sample g M + m is in group m), averaged over positions
     and over each of ``num_channels`` slices of the channels. A batch that is not a
-    multiple of the group size is one group."""
+    multiple of the group size (or any batch, with ``group_size`` None) is one group."""
     batch = ops.shape(x)[0]
-    group = ops.minimum(group_size, batch)
+    group = batch if group_size is None else ops.minimum(group_size, batch)
     group = ops.where(batch % group == 0, group, batch)
     height, width, channels = x.shape[1:]
     y = ops.reshape(x, (group, -1, height, width, num_channels, channels // num_channels))
@@ -163,7 +163,8 @@ class StyleGANDiscriminator(Discriminator):
         channel_base: int, default 32768, channels at resolution r are channel_base // r ...
         channel_max: int, default 512, ... at most channel_max.
         conv_clamp: float or None, default 256, clamp of the convolutions' outputs.
-        mbstd_group_size: int, default 4, minibatch-stddev group size.
+        mbstd_group_size: int or None, default 4, minibatch-stddev group size (None: the
+            whole batch).
         mbstd_num_channels: int, default 1, minibatch-stddev maps (0: none).
         mapping_layers: int, default 8, dense layers of the label mapping.
         mapping_lr: float, default 0.01, their learning-rate multiplier.
