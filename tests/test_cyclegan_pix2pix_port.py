@@ -198,3 +198,23 @@ def test_export_of_a_converted_generator(converted, tmp_path):
     record = export(converted, "saved_model,tflite", str(tmp_path), fresh_process=False)
     assert max(record["saved_model"]["max_abs_diff"].values()) <= 1e-4
     assert record["tflite"]["files"]["float32"]["max_abs_diff"] <= 1e-4
+
+
+def test_jitter_crops_and_flips_a_pair_alike_and_unpaired_domains_apart():
+    """The reference's resize_and_crop: loaded at load_size, a random crop and flip."""
+    import tensorflow as tf
+
+    from ganzoo import config as config_lib
+    from ganzoo.data import paired
+
+    config = config_lib.DataConfig(resolution=4)
+    assert paired.jitter_config(config, 6).resolution == 6
+    x = tf.reshape(tf.range(36, dtype=tf.float32), (6, 6, 1))
+    element = {"a": x, "b": x + 100.0}
+    together = [paired.random_jitter(4, paired=True)(element) for _ in range(8)]
+    apart = [paired.random_jitter(4, paired=False)(element) for _ in range(8)]
+    for out in together:
+        assert out["a"].shape == out["b"].shape == (4, 4, 1)
+        np.testing.assert_array_equal(out["b"], out["a"] + 100.0)
+    assert any(np.any(out["b"] != out["a"] + 100.0) for out in apart)
+    assert len({float(out["a"][0, 0, 0]) for out in together}) > 1

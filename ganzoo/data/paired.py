@@ -17,6 +17,15 @@ Every element is a dict ``{"a": x_a, "b": x_b}`` of two [H, W, C] float32 images
   layout of the pix2pix datasets (facades, maps, ...).
 
 When one domain is grayscale and the other RGB, the grayscale one is converted to RGB.
+
+Training jitter of the reference (junyanz/pytorch-CycleGAN-and-pix2pix
+``data/base_dataset.py``, ``--preprocess resize_and_crop``; Zhu et al. 2017, Isola et al.
+2017, appendix: "random jitter"): images are loaded at ``load_size`` (286), then each
+example gets a random ``crop_size`` (256) crop and a random horizontal flip. ``jitter_config``
+gives the config to read the images at, ``random_jitter`` the per-example map; it must run
+after any ``cache()`` so that every epoch draws new crops. ``paired`` (pix2pix: the
+reference's aligned dataset) crops and flips both images of a pair alike; unpaired data
+(CycleGAN: unaligned) draws them independently per domain.
 """
 
 import dataclasses
@@ -47,6 +56,34 @@ def match_channels(images, channels):
     if channels == 3:
         return tf.image.grayscale_to_rgb(images)
     return tf.image.rgb_to_grayscale(images)
+
+
+def jitter_config(config, load_size):
+    """``config`` reading images at ``load_size`` (the crop size stays ``config.resolution``)."""
+    if load_size < config.resolution:
+        raise DatasetError(f"load_size {load_size} is smaller than the crop size "
+                           f"{config.resolution} (data.resolution).")
+    return dataclasses.replace(config, resolution=load_size)
+
+
+def _crop_flip(image, size):
+    image = tf.image.random_crop(image, [size, size, image.shape[-1]])
+    return tf.image.random_flip_left_right(image)
+
+
+def random_jitter(crop_size, paired):
+    """A map over {"a", "b"} elements: random ``crop_size`` crops and horizontal flips,
+    one draw for both images when ``paired``, one per image otherwise."""
+
+    def jitter(element):
+        a, b = element["a"], element["b"]
+        if not paired:
+            return {"a": _crop_flip(a, crop_size), "b": _crop_flip(b, crop_size)}
+        both = _crop_flip(tf.concat([a, b], axis=-1), crop_size)
+        channels = a.shape[-1]
+        return {"a": both[..., :channels], "b": both[..., channels:]}
+
+    return jitter
 
 
 def zip_domains(name, a, b, count_a, count_b, shape_a, shape_b):
