@@ -59,6 +59,14 @@ def test_style_mixing_takes_coarse_styles_from_w1_and_fine_from_w2():
     assert np.abs(mixed - pure_w1).max() > 1e-4 and np.abs(mixed - pure_w2).max() > 1e-4
 
 
+def test_update_w_avg_moves_toward_the_batch_mean_by_one_minus_beta():
+    g = tiny_generator(w_avg_beta=0.9)
+    g.w_avg.assign(np.ones(4, "float32"))
+    w = np.random.default_rng(0).standard_normal((3, 4)).astype("float32")
+    g.update_w_avg(w)
+    np.testing.assert_allclose(g.w_avg.numpy(), w.mean(0) + 0.9 * (1.0 - w.mean(0)), rtol=1e-6)
+
+
 class LinearCritic(Discriminator):
     """D(x) = <a, x> + b: grad_x D = a everywhere, so R1 = ||a||^2 exactly."""
 

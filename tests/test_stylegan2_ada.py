@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import ganzoo
 from conftest import shared_fixture
@@ -140,3 +141,8 @@ def test_converted_generator_exports_to_saved_model_and_tflite(tmp_path):
                     fresh_process=False)
     assert max(record["saved_model"]["max_abs_diff"].values()) <= 1e-4, record
     assert record["tflite"]["files"]["float32"]["max_abs_diff"] <= 1e-4, record["tflite"]
+    served = tf.saved_model.load(record["saved_model"]["path"]).signatures["serving_default"]
+    graph = served.graph.as_graph_def()
+    ops = {node.op for node in graph.node}
+    ops |= {node.op for function in graph.library.function for node in function.node_def}
+    assert not [op for op in ops if "Random" in op], "random ops in the served graph"
