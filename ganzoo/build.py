@@ -9,9 +9,9 @@ def network_kwargs(config, info):
     """The generator's and discriminator's constructor arguments, data-derived ones included."""
     family = FAMILIES.get(config.family)
     classes = info.num_classes if family.conditional else 0
-    if family.conditional and not info.num_classes:
+    if (family.conditional or family.aux_classifier) and not info.num_classes:
         raise ValueError(
-            f"Family '{config.family}' is conditional but dataset '{info.name}' has no labels: "
+            f"Family '{config.family}' needs class labels but dataset '{info.name}' has none: "
             "use a labeled dataset (digits, folder:PATH with class subfolders, a tfds dataset "
             "with labels)."
         )
@@ -19,7 +19,7 @@ def network_kwargs(config, info):
                  "data_shape": tuple(info.shape), "num_classes": classes}
     discriminator = {**config.discriminator.args, "data_shape": tuple(info.shape),
                      "num_classes": 0 if family.aux_classifier else classes,
-                     "aux_classes": classes if family.aux_classifier else 0}
+                     "aux_classes": info.num_classes if family.aux_classifier else 0}
     return generator, discriminator
 
 

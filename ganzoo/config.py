@@ -25,8 +25,10 @@ class DataConfig:
     resolution: int = 32
     batch_size: int = 64
     data_dir: typing.Optional[str] = None
-    split: str = "train"
+    split: str = "train"  # digits and folders also take slices: "train[:80%]" (data/subsets.py)
     shuffle_buffer: int = 2048
+    labeled_per_class: int = 0  # semi-supervised: keep N labels per class, -1 the rest (0 = all)
+    labeled_seed: int = 0  # seed of that draw
 
 
 @dataclasses.dataclass
@@ -170,6 +172,11 @@ def validate(config):
             raise ConfigError(f"train.{key} must be >= 1.")
     if config.train.fid_every < 0 or config.train.fid_samples < 2:
         raise ConfigError("train.fid_every must be >= 0 (0 = off) and train.fid_samples >= 2.")
+    if config.data.labeled_per_class < 0 or (config.data.labeled_per_class and (
+            family_cls.conditional or family_cls.aux_classifier)
+            and not getattr(family_cls, "semi_supervised", False)):
+        raise ConfigError(f"data.labeled_per_class must be >= 0, and > 0 (unlabeled examples) "
+                          f"only for a semi-supervised family (sgan), not {config.family}.")
     if config.data.batch_size < 1 or config.latent_dim < 1:
         raise ConfigError("data.batch_size and latent_dim must be >= 1.")
     return config

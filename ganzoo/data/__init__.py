@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from ganzoo.data import digits, folder, toy2d  # noqa: F401  (registers digits, ring, grid)
 from ganzoo.data import paired  # registers digits_inverted, digits_edges
+from ganzoo.data import subsets
 from ganzoo.data.base import DatasetError, DatasetInfo
 from ganzoo.registry import DATASETS
 
@@ -31,9 +32,9 @@ def _build(config, seed):
     if paired.handles(name):
         return paired.build(config, seed)
     if name.startswith(FOLDER_PREFIX):
-        return folder.build(config, name[len(FOLDER_PREFIX):])
+        return subsets.take_slice(folder.build(config, name[len(FOLDER_PREFIX):]), config.split)
     if name in DATASETS:
-        return DATASETS.get(name)(config)
+        return subsets.take_slice(DATASETS.get(name)(config), config.split)
     from ganzoo.data import tfds_source  # imports tensorflow_datasets only when needed
 
     if tfds_source.is_tfds_name(name):
@@ -51,6 +52,9 @@ def load_dataset(config, global_batch_size, seed=0, repeat=True):
     float32, images NHWC in [-1, 1]. Seeded shuffle, optional repeat, full batches only.
     """
     dataset, info = _build(config, seed)
+    if config.labeled_per_class:
+        dataset, info = subsets.mask_unlabeled(dataset, info, config.labeled_per_class,
+                                               config.labeled_seed)
     if not repeat and info.num_examples is not None and info.num_examples < global_batch_size:
         raise DatasetError(
             f"{info.name} has {info.num_examples} examples, fewer than the global batch size "

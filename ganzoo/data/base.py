@@ -16,6 +16,7 @@ class DatasetInfo:
     shape: tuple  # per example: (H, W, C) for images, (2,) for 2-D toy data
     num_classes: int  # 0 = unlabeled
     num_examples: typing.Optional[int]
+    labeled: typing.Optional[dict] = None  # the labeled subset drawn (data.labeled_per_class)
 
 
 def square_resize(images, resolution, max_value=255.0):
