@@ -7,7 +7,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from ganzoo import data, families, metrics, networks  # noqa: E402,F401  (registration)
+from ganzoo import data, families, io, metrics, networks  # noqa: E402,F401  (registration)
 from ganzoo.config import GanConfig, load_yaml
 from ganzoo.presets import load_generator, load_preset, save_preset
 from ganzoo.registry import FAMILIES, NETWORKS

@@ -17,6 +17,7 @@ before it is read. Each loader also takes a training run directory (its newest c
 
 import dataclasses
 import datetime
+import glob
 import json
 import os
 import tarfile
@@ -32,11 +33,15 @@ from ganzoo.build import build_optimizer
 from ganzoo.hashing import sha256_of
 from ganzoo.registry import FAMILIES, NETWORKS
 from ganzoo.runs import (ARCHIVE_SUFFIXES, CONFIG_FILE, DEFAULT_LICENSE, FORMAT_VERSION,
-                         INDEX_FILE, METADATA_FILE, PRETRAINED_DIR, WEIGHT_FILES, PresetError,
-                         open_preset, register_preset)
+                         INDEX_FILE, METADATA_FILE, PRETRAINED_DIR, WEIGHT_FILES, WEIGHTS_SUFFIX,
+                         PresetError, open_preset, register_preset, weight_file)
 
 __all__ = ["PresetError", "load_family", "load_generator", "load_preset", "register_preset",
            "save_preset", "shipped_presets"]
+
+
+def is_discriminator(role):
+    return role.startswith("discriminator")
 
 
 # ---- saving ------------------------------------------------------------------------------
@@ -76,14 +81,11 @@ def save_preset(model, path, config=None, info=None, metadata=None, include_disc
             _archive(folder, path)
         return path
     os.makedirs(path, exist_ok=True)
-    networks = {"generator": model.generator, "ema_generator": model.ema_generator,
-                "discriminator": model.discriminator if include_discriminator else None}
-    for role, filename in WEIGHT_FILES.items():
-        target = os.path.join(path, filename)
-        if os.path.exists(target):
-            os.remove(target)
-        if networks[role] is not None:
-            networks[role].save_weights(target)
+    for stale in glob.glob(os.path.join(path, "*" + WEIGHTS_SUFFIX)):
+        os.remove(stale)
+    for role, network in model.saved_networks().items():
+        if network is not None and (include_discriminator or not is_discriminator(role)):
+            network.save_weights(os.path.join(path, weight_file(role)))
     spec = {
         "format_version": FORMAT_VERSION,
         "family": type(model).registered_name,
@@ -102,8 +104,8 @@ def _metadata(model, path, info, extra):
     generator = model.generator
     shape = list(generator.data_shape)
     optimizer = getattr(model, "g_optimizer", None)
-    files = [CONFIG_FILE, *(f for f in WEIGHT_FILES.values()
-                            if os.path.exists(os.path.join(path, f)))]
+    files = [CONFIG_FILE, *sorted(os.path.basename(f) for f in glob.glob(
+        os.path.join(path, "*" + WEIGHTS_SUFFIX)))]
     return {
         "name": os.path.basename(os.path.normpath(path)),
         "family": type(model).registered_name,
@@ -187,7 +189,8 @@ def load_generator(source, sha256=None, ema=True):
 def load_preset(source, sha256=None):
     """The whole family model, compiled with its recipe's optimizers, to keep training.
 
-    A preset saved without discriminator weights gets a freshly initialized one (warned).
+    A preset saved without discriminator weights gets a freshly initialized one (warned);
+    networks the preset does not hold are listed in ``model.untrained_networks``.
     """
     folder, spec, _ = open_preset(source, sha256)
     generator = _build_network(spec["generator"])
@@ -197,13 +200,15 @@ def load_preset(source, sha256=None):
              else config_lib.TrainConfig())
     model.compile(g_optimizer=build_optimizer(train, train.g_lr),
                   d_optimizer=build_optimizer(train, train.d_lr))
-    networks = {"generator": model.generator, "ema_generator": model.ema_generator,
-                "discriminator": model.discriminator}
-    for role, filename in WEIGHT_FILES.items():
-        path = os.path.join(folder, filename)
-        if os.path.isfile(path) and networks[role] is not None:
-            networks[role].load_weights(path)
-    if not os.path.isfile(os.path.join(folder, WEIGHT_FILES["discriminator"])):
+    missing = []
+    for role, network in model.saved_networks().items():
+        path = os.path.join(folder, weight_file(role))
+        if network is not None and os.path.isfile(path):
+            network.load_weights(path)
+        elif network is not None:
+            missing.append(role)
+    model.untrained_networks = [model.saved_networks()[role] for role in missing]
+    if any(map(is_discriminator, missing)):
         warnings.warn(f"Preset {source} has no discriminator weights: the discriminator "
                       "starts from scratch.", stacklevel=2)
     return model

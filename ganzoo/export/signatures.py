@@ -32,6 +32,9 @@ def check_exportable(generator):
     if not callable(getattr(generator, "serving_inputs", None)):
         raise ValueError(f"{type(generator).__name__} is not a ganzoo generator: export "
                          "handles generators of noise or of images (ganzoo.networks).")
+    if generator.get_config().get("dropout_at_inference"):
+        raise ValueError(f"{generator.name} keeps dropout on at inference, so its outputs are "
+                         "random: export a copy built with dropout_at_inference=False.")
 
 
 def input_specs(generator, batch_size=None):

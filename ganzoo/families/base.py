@@ -243,6 +243,12 @@ class GAN(Stabilizers, keras.Model):
             self.ema_generator.weights, self.generator.weights,
             lambda ema_weight, weight: decay * ema_weight + (1.0 - decay) * weight)
 
+    def saved_networks(self):
+        """{role: network or None} that presets store (``<role>.weights.h5``); a family
+        with more networks (CycleGAN's second pair) adds them."""
+        return {"generator": self.generator, "ema_generator": self.ema_generator,
+                "discriminator": self.discriminator}
+
     def sampling_generator(self):
         """The generator to sample from: the EMA one when there is one."""
         return self.ema_generator or self.generator

@@ -82,6 +82,10 @@ class CycleGAN(ImageToImageGAN):
     def translators(self):
         return {"a2b": self.sampling_generator(), "b2a": self.generator_ba}
 
+    def saved_networks(self):
+        return {**super().saved_networks(), "generator_ba": self.generator_ba,
+                "discriminator_a": self.discriminator_a}
+
     def d_loss(self, real_a, real_b):
         fake_b = self.pool_b.query(self.generator(real_a, training=True))
         fake_a = self.pool_a.query(self.generator_ba(real_b, training=True))

@@ -69,6 +69,9 @@ class ImageToImageGAN(GAN):
         if check_choice("direction", direction, DIRECTIONS) not in translators:
             raise ValueError(f"This {type(self).registered_name} model translates "
                              f"{', '.join(translators)} only, not {direction}.")
+        if translators[direction] in getattr(self, "untrained_networks", ()):
+            raise ValueError(f"This {type(self).registered_name} preset holds no trained "
+                             f"{direction} generator; convert or train one for {direction}.")
         return translators[direction]
 
     def preview_inputs(self, data_config, n, seed=0):

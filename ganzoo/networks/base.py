@@ -141,12 +141,16 @@ class ImageGenerator(Generator):
         super().__init__(**kwargs)
         self.num_classes = 0
 
+    def input_shape_of_data(self):
+        """[H, W, C] of the images it takes (C may differ from its output's)."""
+        return (*self.data_shape[:2], getattr(self, "input_channels", self.data_shape[-1]))
+
     def build_for_data(self):
-        self(ops.zeros((1, *self.data_shape)))
+        self(ops.zeros((1, *self.input_shape_of_data())))
         return self
 
     def serving_inputs(self, batch_size=None):
-        return {"images": ((batch_size, *self.data_shape), "float32")}
+        return {"images": ((batch_size, *self.input_shape_of_data()), "float32")}
 
     def sample_inputs(self, n, seed=0, labels="cycle"):
         raise ValueError(f"{self.name} translates images (cyclegan, pix2pix): it has no "

@@ -122,7 +122,3 @@ class UNetGenerator(ImageGenerator):
 
     def call(self, images, training=False):
         return self.model(ops.cast(images, self.compute_dtype), training=training)
-
-    def build_for_data(self):
-        self(ops.zeros((1, *self.data_shape[:2], self.input_channels)))
-        return self
