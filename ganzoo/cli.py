@@ -18,7 +18,9 @@ and exit with status 2; a traceback means a bug in ganzoo.
 """
 
 import argparse
+import math
 import os
+import re
 import sys
 
 import yaml
@@ -27,6 +29,44 @@ from ganzoo import config as config_lib
 from ganzoo.presets import load_generator
 from ganzoo.registry import (CONVERTERS, FAMILIES, NETWORKS, unknown_name, zoo_config_path,
                              zoo_configs)
+
+
+def expand_dataset(name):
+    """``folder:~/faces`` -> ``folder:/home/me/faces``: ``~`` expanded in every path of a
+    dataset name (a shell leaves a ``~`` that follows a prefix as it is)."""
+    kind, colon, paths = name.partition(":")
+    return kind + colon + ",".join(map(os.path.expanduser, paths.split(","))) if colon else name
+
+
+def dataset_short_name(name):
+    """What a run directory is named after: ``folder:/a/faces`` -> ``faces``,
+    ``cycle_gan/horse2zebra`` -> ``horse2zebra``, ``digits`` -> ``digits``."""
+    path = name.partition(":")[2].split(",")[0] if ":" in name else name
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", os.path.basename(os.path.normpath(path))) or "data"
+
+
+def recipe_for(family, dataset):
+    """The zoo recipe of ``family`` that trains on ``dataset`` (its default recipe first),
+    None when it has none: ``ganzoo train stylegan --dataset digits`` trains
+    stylegan_digits_32, not the celeb_a recipe on digits."""
+    default = FAMILIES.get(family).default_preset
+    paths = {name: path for name, path in zoo_configs().items()
+             if os.path.basename(os.path.dirname(path)) == family}
+    for name in sorted(paths, key=lambda name: name != default):
+        with open(paths[name]) as f:
+            data = (yaml.safe_load(f) or {}).get("data") or {}
+        if data.get("name", config_lib.DataConfig.name) == dataset:
+            return name
+    return None
+
+
+def expand_paths(args):
+    """``~`` expanded in every string option (paths, and the paths inside dataset names),
+    as a shell does only at the start of a word."""
+    for name, value in vars(args).items():
+        if isinstance(value, str):
+            setattr(args, name, expand_dataset(value) if name == "dataset"
+                    else os.path.expanduser(value))
 
 
 def resolve_config(args):
@@ -42,7 +82,8 @@ def resolve_config(args):
     else:
         name = args.target
         if name in FAMILIES:
-            name = FAMILIES.get(name).default_preset
+            name = (args.dataset and recipe_for(name, args.dataset)
+                    or FAMILIES.get(name).default_preset)
             if name is None:
                 raise ValueError(f"Family '{args.target}' has no default recipe: name one of "
                                  "its recipes (ganzoo list presets) or give --config FILE.")
@@ -58,8 +99,13 @@ def resolve_config(args):
         "train.seed": args.seed,
     }
     for item in args.set or []:
-        key, _, value = item.partition("=")
-        flags[key] = yaml.safe_load(value)
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            raise ValueError(f"--set {item}: expected KEY=VALUE, e.g. --set train.steps=500.")
+        try:
+            flags[key] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise ValueError(f"--set {item}: {value!r} is not a YAML value; quote it.") from None
     config = config_lib.override(config, {k: v for k, v in flags.items() if v is not None})
     return os.path.splitext(os.path.basename(recipe))[0], config
 
@@ -68,11 +114,10 @@ def cmd_train(args):
     from ganzoo import training
 
     recipe, config = resolve_config(args)
+    short = dataset_short_name(config.data.name)
     run_dir = args.resume or args.out or os.path.join(
-        "runs", recipe if config.data.name in recipe else f"{recipe}-{config.data.name}")
-    print(f"Training {config.family} on {config.data.name} for {config.train.steps} steps "
-          f"in {run_dir}")
-    model = training.train(config, run_dir)
+        "runs", recipe if short in recipe else f"{recipe}-{short}")
+    model = training.train(config, run_dir, recipe=recipe)
     samples = os.path.join(run_dir, "samples")
     if os.path.isdir(samples):  # with several workers, only the chief writes samples
         print(f"Done. Samples: {os.path.join(samples, sorted(os.listdir(samples))[-1])}")
@@ -142,7 +187,7 @@ def _save_strip(outputs, path):
 def cmd_interpolate(args):
     from ganzoo import latent
 
-    generator = load_generator(args.target)
+    generator = latent.check_noise_generator(load_generator(args.target), args.target)
     latents = [latent.seed_latent(seed, generator.latent_dim) for seed in args.seeds]
     outputs = latent.generate(generator, latent.path(latents, args.steps, args.method),
                               args.label)
@@ -154,7 +199,7 @@ def cmd_arithmetic(args):
 
     from ganzoo import latent
 
-    generator = load_generator(args.target)
+    generator = latent.check_noise_generator(load_generator(args.target), args.target)
     plus = [latent.seed_latent(seed, generator.latent_dim) for seed in args.plus]
     minus = [latent.seed_latent(seed, generator.latent_dim) for seed in args.minus]
     directions = [args.scale * latent.digit_direction(generator, digit, args.direction_samples)
@@ -167,8 +212,25 @@ def cmd_arithmetic(args):
 def cmd_export(args):
     from ganzoo.export import describe, export
 
+    if args.classifier:
+        from ganzoo.classifier import export_classifier
+
+        record = export_classifier(args.target, args.out, args.name)
+        print(f"Wrote classifier SavedModel {record['path']} (images -> probabilities, "
+              f"classes; max abs diff {record['max_abs_diff']:.1e})")
+        return
     print("\n".join(describe(export(args.target, args.format, args.out, args.name,
                                      args.tflite_batch))))
+
+
+def cmd_augment(args):
+    from ganzoo.augment import augment
+
+    names = args.class_names.split(",") if args.class_names else None
+    manifest = augment(args.target, args.per_class, args.out, args.seed, args.truncation_psi,
+                       args.fill_up, names)
+    print(f"Wrote {sum(manifest['counts'].values())} images to {args.out} "
+          f"({manifest['labels']}); manifest: {os.path.join(args.out, 'manifest.json')}")
 
 
 def cmd_query(args):
@@ -213,8 +275,15 @@ def cmd_list(args):
             print(f"  {line}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line (``--help`` shows the usage) and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def parser():
-    p = argparse.ArgumentParser(prog="ganzoo", description="A GAN model zoo for TF2/Keras 3.")
+    p = _Parser(prog="ganzoo", description="A GAN model zoo for TF2/Keras 3.")
     sub = p.add_subparsers(dest="command", required=True)
 
     listing = sub.add_parser("list", help="families, datasets, presets, networks")
@@ -260,7 +329,8 @@ def parser():
     evaluate = sub.add_parser("eval", help="FID, KID, IS, precision/recall of a run or preset")
     evaluate.add_argument("target", help="run directory, preset name or preset folder")
     evaluate.add_argument("--metrics", help="comma list of fid,kid,is,pr (default all four; "
-                          "fid,is with --reference-stats)")
+                          "fid,is with --reference-stats), or accuracy: the discriminator "
+                          "as a classifier on the held-out split (sgan, acgan)")
     evaluate.add_argument("--n", type=int, default=10000, help="images per side")
     evaluate.add_argument("--protocol", choices=["paper"], help="paper: the published FID "
                           "protocol: fid_inception, 50000 generated images vs every real image "
@@ -329,7 +399,25 @@ def parser():
     export.add_argument("--out", default="exports", help="export folder (default exports/)")
     export.add_argument("--name", help="model name (default: the run's or preset's name)")
     export.add_argument("--tflite-batch", type=int, default=1, help="TFLite's static batch")
+    export.add_argument("--classifier", action="store_true", help="export the discriminator "
+                        "as a K-class classifier SavedModel instead (sgan, acgan)")
     export.set_defaults(func=cmd_export)
+
+    augmenter = sub.add_parser("augment", help="a class-balanced labeled image folder "
+                               "DIR/<class>/*.png from a conditional GAN (or an sgan)")
+    augmenter.add_argument("target", help="run directory or preset (cgan, acgan, sgan, "
+                           "conditional stylegan)")
+    augmenter.add_argument("--per-class", type=int, required=True, help="images per class "
+                           "(with --fill-up: the count each class is topped up to)")
+    augmenter.add_argument("--out", required=True, help="output folder")
+    augmenter.add_argument("--fill-up", metavar="FOLDER", help="labeled folder: generate only "
+                           "what its classes lack")
+    augmenter.add_argument("--seed", type=int, default=0)
+    augmenter.add_argument("--truncation-psi", type=float, help="for generators with a mean "
+                           "latent (stylegan)")
+    augmenter.add_argument("--class-names", help="comma list naming classes 0..K-1 (default "
+                           "0..K-1; a folder dataset's sorted subfolder names)")
+    augmenter.set_defaults(func=cmd_augment)
 
     query = sub.add_parser("query", help="ask TF Serving for samples, save a grid")
     server = query.add_mutually_exclusive_group(required=True)
@@ -354,9 +442,27 @@ def parser():
     return p
 
 
+# integer options that count something (the config layer checks train's own values)
+AT_LEAST_ONE = ("n", "batch_size", "tflite_batch", "direction_samples")
+
+
+def check_values(args):
+    """Refuses counts below 1 and non-finite floats among the parsed options."""
+    for name, value in vars(args).items():
+        flag = f"--{name.replace('_', '-')}"
+        if name in AT_LEAST_ONE and args.command != "train" and value is not None and value < 1:
+            raise ValueError(f"{flag} must be >= 1, got {value}.")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{flag} must be a finite number, got {value}.")
+    if args.command == "interpolate" and args.steps < 1:
+        raise ValueError(f"--steps must be >= 1, got {args.steps}.")
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
+    expand_paths(args)
     try:
+        check_values(args)
         args.func(args)
     except (ValueError, FileNotFoundError) as error:
         print(f"ganzoo: error: {error}", file=sys.stderr)

@@ -4,10 +4,16 @@ A recipe (``zoo_configs/<family>/<preset>.yaml``) only overrides defaults. Unkno
 keys and wrong types are errors that name the key and list what is valid.
 Network and family arguments are checked against the constructor of the class
 the registry names, so a new network or family needs no config code of its own.
+
+This is the one validation layer for configs and the CLI's values: every number must be
+finite, and the keys of ``RANGES`` must lie in their interval, so a bad value is refused
+with one line before anything is built or written (a NaN learning rate, an EMA decay of 2
+or a resolution of 100000 would otherwise train garbage or exhaust memory).
 """
 
 import dataclasses
 import inspect
+import math
 import typing
 
 import yaml
@@ -54,6 +60,7 @@ class TrainConfig:
     sample_grid: int = 64
     fid_every: int = 0  # FID every N steps, logged to TensorBoard (0 = off)
     fid_samples: int = 500  # images per side for that FID
+    log_every: int = 50  # TensorBoard scalars, stats.jsonl and plain progress lines every N steps
 
 
 @dataclasses.dataclass
@@ -148,6 +155,86 @@ def check_kwargs(cls, values, where, skip=(), defaults_first=None):
     return {**defaults, **(defaults_first or {}), **checked}
 
 
+# {dotted key: interval}; "[" / "]" include the bound, "(" / ")" exclude it. The upper
+# bounds of sizes keep a bad recipe or a preset's config.json from exhausting memory.
+MAX_SIZE = 65536  # any integer argument of a network (widths, channels, classes)
+RANGES = {
+    "latent_dim": "[1, 16384]",
+    "data.resolution": "[4, 4096]",
+    "data.batch_size": "[1, 65536]",
+    "data.shuffle_buffer": "[0, 10000000]",
+    "train.steps": "[1, 1000000000]",
+    "train.steps_per_epoch": "[1, 1000000000]",
+    "train.checkpoint_every": "[1, 1000000000]",
+    "train.keep_checkpoints": "[1, 1000]",
+    "train.sample_grid": "[1, 1024]",
+    "train.fid_every": "[0, 1000000000]",
+    "train.fid_samples": "[2, 1000000]",
+    "train.g_lr": "(0, 10]",
+    "train.d_lr": "(0, 10]",
+    "train.beta_1": "[0, 1)",
+    "train.beta_2": "[0, 1)",
+    "train.seed": "[0, 2147483647]",
+    "family_args.d_steps": "[1, 100]",
+    "family_args.ema_decay": "[0, 1)",
+    "family_args.label_smoothing": "[0, 1)",
+    "family_args.instance_noise": "[0, 100]",
+    "family_args.instance_noise_anneal_steps": "[0, 1000000000]",
+    "family_args.feature_matching": "[0, 1000000]",
+    "family_args.unrolled_steps": "[0, 100]",
+    "family_args.unrolled_lr": "[0, 10]",
+}
+
+
+def check_range(value, interval, where):
+    """Refuses ``value`` outside ``interval`` (e.g. "[0, 1)"), naming ``where``."""
+    low, high = (float(bound) for bound in interval[1:-1].split(","))
+    inside = ((value > low if interval[0] == "(" else value >= low)
+              and (value < high if interval[-1] == ")" else value <= high))
+    if not inside:
+        raise ConfigError(f"{where} must be in {interval}, got {value!r}: change that value.")
+    return value
+
+
+def check_finite(values, where):
+    """Refuses NaN and infinite numbers anywhere in nested dicts and lists."""
+    if isinstance(values, float) and not math.isfinite(values):
+        raise ConfigError(f"{where} must be a finite number, got {values!r}.")
+    items = (values.items() if isinstance(values, dict)
+             else enumerate(values) if isinstance(values, (list, tuple)) else ())
+    for key, value in items:
+        check_finite(value, f"{where}.{key}" if isinstance(values, dict) else f"{where}[{key}]")
+
+
+def check_network_sizes(args, where):
+    """Refuses integer network arguments (widths, latent size, data shape) beyond
+    ``MAX_SIZE``, and a latent size or data shape outside ``RANGES``."""
+    check_finite(args, where)
+    for name, value in args.items():
+        sizes = value if isinstance(value, (list, tuple)) else [value]
+        for size in sizes:
+            if isinstance(size, int) and not isinstance(size, bool) and size > MAX_SIZE:
+                raise ConfigError(f"{where}.{name} must be at most {MAX_SIZE}, got {size}.")
+    if isinstance(args.get("latent_dim"), int):
+        check_range(args["latent_dim"], RANGES["latent_dim"], f"{where}.latent_dim")
+    shape = args.get("data_shape")
+    if isinstance(shape, (list, tuple)) and len(shape) == 3:
+        for size in shape[:2]:
+            check_range(size, RANGES["data.resolution"], f"{where}.data_shape")
+
+
+def _check_values(config):
+    values = config.to_dict()
+    check_finite(values, "config")
+    for key, interval in RANGES.items():
+        section, _, name = key.rpartition(".")
+        value = values[section].get(name) if section else values[name]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            check_range(value, interval, key)
+    for role in ("generator", "discriminator"):
+        check_network_sizes(values[role]["args"], f"{role}.args")
+
+
 def _choice(value, choices, where):
     if value not in choices:
         raise ConfigError(unknown_name(where, value, choices))
@@ -164,10 +251,11 @@ def validate(config):
     config.family_args = check_kwargs(
         family_cls, config.family_args, "family_args", family_cls.base_args
     )
+    _check_values(config)
     _choice(config.train.optimizer, OPTIMIZERS, "train.optimizer")
     _choice(config.train.precision, PRECISIONS, "train.precision")
     _choice(config.train.strategy, STRATEGIES, "train.strategy")
-    for key in ("steps", "steps_per_epoch", "checkpoint_every", "keep_checkpoints"):
+    for key in ("steps", "steps_per_epoch", "checkpoint_every", "keep_checkpoints", "log_every"):
         if getattr(config.train, key) < 1:
             raise ConfigError(f"train.{key} must be >= 1.")
     if config.train.fid_every < 0 or config.train.fid_samples < 2:
@@ -207,7 +295,10 @@ def override(config, dotted):
     for key, value in dotted.items():
         node = values
         *parents, leaf = key.split(".")
-        for parent in parents:
+        for depth, parent in enumerate(parents):
             node = node.setdefault(parent, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"{'.'.join(parents[:depth + 1])} is a value, not a section: "
+                                  f"set {'.'.join(parents[:depth + 1])}=VALUE instead of {key}.")
         node[leaf] = value
     return from_dict(values)

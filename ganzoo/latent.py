@@ -67,7 +67,18 @@ def generate(generator, z, label=None):
         raise ValueError(f"The generator is conditional on {generator.num_classes} classes: "
                          "give a label (--label).")
     labels = np.broadcast_to(np.asarray(label, np.int32), (len(z),))
+    if np.any(labels < 0) or np.any(labels >= generator.num_classes):
+        raise ValueError(f"--label {label} is not a class of this generator: use 0 to "
+                         f"{generator.num_classes - 1}.")
     return np.asarray(generator([z, labels], training=False))
+
+
+def check_noise_generator(generator, source):
+    """Refuses an image-to-image generator: latent tools need one that maps noise."""
+    if getattr(generator, "latent_dim", None) is None:
+        raise ValueError(f"{source} translates images (no latent space): latent tools need a "
+                         "noise generator; use `ganzoo translate` for this model.")
+    return generator
 
 
 def interpolate(generator, z0, z1, steps=8, method="slerp", label=None):

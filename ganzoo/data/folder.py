@@ -46,8 +46,9 @@ def _scan(files, root):
     for path in files:
         try:
             with Image.open(path) as image:
-                size, is_gray = image.size, _is_gray(image)
                 image.verify()  # checks the whole file where the format allows (PNG CRCs)
+            with Image.open(path) as image:  # verify() must come first and leaves it unusable
+                size, is_gray = image.size, _is_gray(image)
         except Exception as e:  # Pillow raises many types for a bad file
             raise DatasetError(
                 f"{path} is not a readable image ({type(e).__name__}); delete or re-save it."
