@@ -5,7 +5,8 @@ A checkpoint is ``checkpoints/step_NNNNNN.weights.h5``: Keras' ``save_weights`` 
 and loss-scale state, batch-norm statistics) plus what ganzoo adds: the states of the
 seed generators (``save_weights`` skips them; without them a resumed run draws other
 noise), and root attributes with the step (train steps taken = batches consumed), the
-resolved config as YAML, and a sha256 of every array in the file. The file is written
+resolved config as YAML, and a sha256 over every array, the step and the config (a
+flipped bit anywhere a resume reads is caught). The file is written
 to a temporary name, fsync'ed and renamed, so a crash never leaves a half-written
 checkpoint under a real name; a file whose digest does not match (truncated, corrupt)
 is reported and the previous checkpoint is used instead.
@@ -58,11 +59,14 @@ def arrays(path):
 
 
 def _digest(h5file):
-    """sha256 over every dataset's name and bytes, in a fixed order."""
+    """sha256 over every dataset's name and bytes, in a fixed order, then the stored step
+    and config: every field a resume reads."""
     sha = hashlib.sha256()
     for name, array in sorted(_datasets(h5file).items()):
         sha.update(name.encode())
         sha.update(array.tobytes())
+    for attr in ("ganzoo_step", "ganzoo_config"):
+        sha.update(f"{attr}={h5file.attrs[attr]}".encode())
     return sha.hexdigest()
 
 
@@ -119,6 +123,22 @@ def verify(path):
         raise CheckpointError(f"{path} is truncated or not an HDF5 file ({error}).") from None
 
 
+def stored_config(path):
+    """The config YAML recorded in an intact checkpoint."""
+    with h5py.File(path, "r") as f:
+        return str(f.attrs["ganzoo_config"])
+
+
+def newest_intact(run_dir):
+    """(step, path) of the newest checkpoint that verifies, or None."""
+    for _, path in reversed(checkpoints(run_dir)):
+        try:
+            return verify(path), path
+        except CheckpointError:
+            continue
+    return None
+
+
 def _load_seed_states(model, path):
     states = _seed_states(model)
     with h5py.File(path, "r") as f:
@@ -146,9 +166,10 @@ def restore_latest(model, run_dir):
             model.load_weights(path)
             _load_seed_states(model, path)
         except ValueError as error:
+            first_line = str(error).strip().splitlines()[0]
             raise CheckpointError(
-                f"{path} does not fit this model ({error}); train in a new run directory "
-                "or resume with the run's own config.yaml.") from None
+                f"{path} does not fit this model ({first_line}); train in a new run "
+                "directory or resume with the run's own config.yaml.") from None
         return step
     if checkpoints(run_dir):
         raise CheckpointError(f"Every checkpoint in {run_dir}/checkpoints is unusable; "

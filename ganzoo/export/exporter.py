@@ -11,6 +11,7 @@ import urllib.parse
 
 import keras
 
+from ganzoo import locking
 from ganzoo.export import layout, saved_model, signatures, tflite, validate
 from ganzoo.export.layout import ExportError
 from ganzoo.registry import unknown_name
@@ -81,6 +82,14 @@ def export(target, formats=FORMATS, out="exports", name=None, tflite_batch=1,
     if tflite_batch < 1:
         raise ExportError(f"--tflite-batch must be >= 1, got {tflite_batch}.")
     name = layout.check_name(name or default_name(target))
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ExportError(f"--out {out} is a file: give a folder for the exports.")
+    with locking.folder_lock(os.path.join(out, name)):
+        return _export_locked(target, formats, out, name, tflite_batch, fresh_process)
+
+
+def _export_locked(target, formats, out, name, tflite_batch, fresh_process):
+    """``export`` while it holds the model folder's lock."""
     model_dir = os.path.join(out, name)
     marker = layout.read_marker(model_dir)
     layout.next_version(model_dir, marker)  # fails now on a foreign version folder

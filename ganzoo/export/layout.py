@@ -9,7 +9,8 @@
 TF Serving serves the highest integer folder under ``--model_base_path=<out>/<name>`` and
 ignores the rest. A version is written to a temp folder and renamed into place, so a
 half-written version is never served; an integer folder that ganzoo did not record is
-someone else's: ganzoo refuses to export beside it.
+someone else's: ganzoo refuses to export beside it. One export at a time writes a model
+folder: ``export`` holds its ``ganzoo.locking`` lock file (removed again afterwards).
 """
 
 import json
@@ -17,6 +18,8 @@ import os
 import re
 
 from google.protobuf import text_format
+
+from ganzoo.locking import LOCK_FILE
 from tensorflow_serving.config import model_server_config_pb2
 
 MARKER = "ganzoo_export.json"
@@ -51,7 +54,7 @@ def read_marker(model_dir):
         with open(path) as f:
             return json.load(f)
     entries = os.listdir(model_dir) if os.path.isdir(model_dir) else []
-    if any(not entry.startswith(STAGING_PREFIX) for entry in entries):
+    if any(not entry.startswith(STAGING_PREFIX) and entry != LOCK_FILE for entry in entries):
         raise ExportError(f"{model_dir} exists and is not a ganzoo export (no {MARKER}): "
                           "choose another --out or --name.")
     return {"versions": {}}
