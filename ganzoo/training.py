@@ -8,9 +8,12 @@ A run directory holds:
                                  optimizers, seed generators, step), newest K kept;
                                  see ganzoo/checkpointing.py
     samples/step_NNNNNN.png      a sample grid (or 2-D scatter) per epoch
-    logs/                        TensorBoard scalars
+    logs/                        TensorBoard: scalars every train.log_every steps, sample
+                                 grids, hyperparameters (see ganzoo/progress.py)
+    stats.jsonl                  the same scalars, one JSON object per log interval
 """
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -19,11 +22,12 @@ import signal
 
 import keras
 import tensorflow as tf
+import yaml
 
-from ganzoo import runtime
+from ganzoo import locking, progress, runtime
 from ganzoo.build import build_family
 from ganzoo.checkpointing import (Checkpoint, Preempted, PreemptionGuard, StepCallback,
-                                  restore_latest)
+                                  newest_intact, restore_latest, stored_config)
 from ganzoo.data import load_dataset
 from ganzoo.metrics.callback import FID
 
@@ -47,6 +51,68 @@ def write_run_files(run_dir, config, info):
         f.write(config.to_yaml())
     with open(os.path.join(run_dir, "model.json"), "w") as f:
         json.dump(dataclasses.asdict(info), f, indent=2)
+
+
+# config keys a resume may change; any other key must equal the checkpoint's, since the
+# stored weights and optimizer state only mean something under the config that made them
+RESUMABLE = ("train.steps", "train.checkpoint_every", "train.keep_checkpoints",
+             "train.sample_grid", "train.fid_every", "train.fid_samples", "train.strategy",
+             "train.log_every", "data.data_dir")
+
+
+def _flat(values, prefix=""):
+    """{"train.steps": 10, ...} of a nested dict."""
+    flat = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def check_resume(run_dir, config):
+    """The step of the run's newest intact checkpoint (0: none), after refusing a config it
+    was not trained with (a key outside ``RESUMABLE``) or one that ends before that step."""
+    found = newest_intact(run_dir)
+    if found is None:
+        return 0
+    step, path = found
+    old = _flat(yaml.safe_load(stored_config(path)))
+    new = _flat(yaml.safe_load(config.to_yaml()))
+    for key in sorted(set(old) & set(new) - set(RESUMABLE)):
+        if old[key] != new[key]:
+            raise ValueError(f"{key} is {new[key]!r} but {run_dir} was trained with "
+                             f"{old[key]!r}: train into another --out, or drop that change "
+                             "to resume this run.")
+    if step > config.train.steps:
+        raise ValueError(f"train.steps is {config.train.steps} but {run_dir} is at step {step}: "
+                         f"pass --steps {step} or more to continue it.")
+    return step
+
+
+class TrainingDiverged(ValueError):
+    """A loss became NaN or infinite; the run keeps its last finite checkpoint."""
+
+
+class StopOnNonFinite(StepCallback):
+    """Stops training at the first non-finite loss, before ``Checkpoint`` (the next
+    callback) could save the diverged weights."""
+
+    def __init__(self, run_dir, checkpoint, start):
+        super().__init__()
+        self.run_dir, self.checkpoint, self.start = run_dir, checkpoint, start
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        for name, value in (logs or {}).items():
+            value = float(value)
+            if not math.isfinite(value):
+                kept = self.checkpoint.saved_step or self.start
+                raise TrainingDiverged(
+                    f"{name} is {value} at step {self.step}: training stopped; {self.run_dir} "
+                    f"keeps {f'its checkpoint of step {kept}' if kept else 'no checkpoint'}. "
+                    "Lower the learning rates or check the data.")
 
 
 def arrange_for_replicas(dataset, d_steps, replicas):
@@ -117,7 +183,7 @@ def train_function(model):
     return step
 
 
-def run_steps(model, dataset, start, steps, steps_per_epoch, callbacks, verbose="auto"):
+def run_steps(model, dataset, start, steps, steps_per_epoch, callbacks):
     """Runs train steps ``start`` .. ``steps - 1`` (see ``train_function``).
 
     Like ``fit``, but counted in steps: epoch e is steps [e * steps_per_epoch, (e + 1) *
@@ -127,8 +193,7 @@ def run_steps(model, dataset, start, steps, steps_per_epoch, callbacks, verbose=
     strategy = model.distribute_strategy
     iterator = iter(strategy.experimental_distribute_dataset(dataset))
     callback_list = keras.callbacks.CallbackList(
-        callbacks, add_history=True, add_progbar=verbose != 0,
-        verbose=1 if verbose == "auto" else verbose, epochs=math.ceil(steps / steps_per_epoch),
+        callbacks, add_history=True, add_progbar=False, epochs=math.ceil(steps / steps_per_epoch),
         steps=steps_per_epoch, model=model)
     model.stop_training = False
     step_function = train_function(model)
@@ -151,24 +216,43 @@ def run_steps(model, dataset, start, steps, steps_per_epoch, callbacks, verbose=
     callback_list.on_train_end(logs)
 
 
-def train(config, run_dir, verbose="auto"):
+def train(config, run_dir, verbose="auto", recipe=None):
     """Trains ``config`` in ``run_dir``, resuming from its newest intact checkpoint.
+
+    Args:
+        config: the resolved ``GanConfig``.
+        run_dir: str, the run directory (created if missing).
+        verbose: "auto" (default: the progress line is rewritten in place on a terminal,
+            plain lines every ``train.log_every`` steps otherwise), 2 (plain lines always)
+            or 0 (no start line, no progress).
+        recipe: str, the recipe's name for the start line (default: the run directory's).
 
     SIGTERM / SIGINT write a checkpoint at the next step boundary and raise
     ``Preempted`` (a SystemExit with status 128 + signal number).
     """
     runtime.set_precision(config.train.precision)
     strategy = runtime.make_strategy(config.train.strategy)
-    keras.utils.set_random_seed(config.train.seed)  # same seed, same initial weights
     chief = runtime.is_chief(strategy)
+    with locking.folder_lock(run_dir) if chief else contextlib.nullcontext():
+        return _train_locked(config, run_dir, strategy, chief, verbose, recipe)
+
+
+def _train_locked(config, run_dir, strategy, chief, verbose, recipe):
+    """``train`` while the chief holds the run directory's lock; config.yaml and model.json
+    are written only once the config was checked against the run's checkpoint."""
+    keras.utils.set_random_seed(config.train.seed)  # same seed, same initial weights
     d_steps = config.family_args["d_steps"]
     dataset, info = load_dataset(config.data, config.data.batch_size * d_steps,
                                  seed=config.train.seed)
-    if chief:
-        write_run_files(run_dir, config, info)
+    check_resume(run_dir, config)
     with strategy.scope():
         model = build_family(config, info)
     step = restore_latest(model, run_dir)
+    if chief:
+        write_run_files(run_dir, config, info)
+    if chief and verbose:
+        print(progress.describe_run(recipe or os.path.basename(os.path.normpath(run_dir)),
+                                    config, model, strategy, run_dir), flush=True)
     if step:
         print(f"Resuming {run_dir} from step {step}.")
     dataset = arrange_for_replicas(dataset.skip(step), d_steps, strategy.num_replicas_in_sync)
@@ -176,15 +260,20 @@ def train(config, run_dir, verbose="auto"):
         checkpoint = Checkpoint(run_dir, config.train.checkpoint_every,
                                 config.train.keep_checkpoints, config.to_yaml(), guard,
                                 runtime.stop_vote(strategy), chief)
+        finite = StopOnNonFinite(run_dir, checkpoint, step)
         callbacks = [
+            finite,
             checkpoint,
             Preview(run_dir, model.preview_inputs(config.data, config.train.sample_grid)),
-            keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")),
+            progress.RunLog(run_dir, config, config.data.batch_size * d_steps, step),
             *([FID(run_dir, config, info)] if config.train.fid_every else []),
-        ] if chief else [checkpoint]
+            *([progress.Progress(config.train.steps, config.data.batch_size * d_steps,
+                                 config.train.log_every, None if verbose == "auto" else False)]
+              if verbose else []),
+        ] if chief else [finite, checkpoint]
         if step < config.train.steps:
             run_steps(model, dataset, step, config.train.steps, config.train.steps_per_epoch,
-                      callbacks, verbose)
+                      callbacks)
     if checkpoint.preempted:
         raise Preempted(guard.signum or signal.SIGTERM, checkpoint.step)
     return model

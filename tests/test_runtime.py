@@ -32,7 +32,7 @@ def _one_sgd_step(config, strategy_name, arrange=True):
         dataset = training.arrange_for_replicas(dataset, d_steps, strategy.num_replicas_in_sync)
     with strategy.scope():
         model = build_family(config, info)
-    training.run_steps(model, dataset, 0, 1, 1, [], verbose=0)
+    training.run_steps(model, dataset, 0, 1, 1, [])
     return [w.numpy() for w in model.generator.weights + model.discriminator.weights]
 
 
@@ -176,7 +176,7 @@ def test_replicas_agree_on_batch_norm_and_spectral_norm_state():
     dataset, info = load_dataset(config.data, 4)
     with strategy.scope():
         model = build_family(config, info)
-    training.run_steps(model, dataset, 0, 2, 1, [], verbose=0)
+    training.run_steps(model, dataset, 0, 2, 1, [])
     for variable in model.non_trainable_variables:
         first, second = (copy.numpy() for copy in variable.value.values)
         np.testing.assert_array_equal(first, second, err_msg=variable.path)

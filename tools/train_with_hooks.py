@@ -56,11 +56,10 @@ def main():
     args = parser.parse_args()
     run_steps = training.run_steps
 
-    def run_steps_with_hooks(model, dataset, start, steps, steps_per_epoch, callbacks, verbose):
+    def run_steps_with_hooks(model, dataset, start, steps, steps_per_epoch, callbacks):
         hooks = [PauseAt(args.pause_at, args.marker)] if args.pause_at else []
         hooks += [SaveFinal(args.save_final)] if args.save_final else []
-        return run_steps(model, dataset, start, steps, steps_per_epoch, [*callbacks, *hooks],
-                         verbose)
+        return run_steps(model, dataset, start, steps, steps_per_epoch, [*callbacks, *hooks])
 
     training.run_steps = run_steps_with_hooks
     return cli.main([a for a in args.cli_args if a != "--"])
