@@ -4,6 +4,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from conftest import tiny_config
 
 from ganzoo import config as config_lib
@@ -72,3 +73,29 @@ def test_d_loss_is_the_k_plus_one_class_objective():
     np.testing.assert_allclose(loss, supervised + unsupervised, rtol=1e-5)
     realness = set(map(id, model.discriminator.realness.trainable_variables))
     assert not realness & set(map(id, model.variables_of(model.discriminator)))
+
+
+def test_eval_accuracy_on_the_heldout_split_and_classifier_export(tmp_path):
+    from ganzoo import classifier, training
+    from ganzoo.metrics import report
+
+    config = tiny_config("sgan", **{"data.split": "train[:80%]", "data.labeled_per_class": 2,
+                                    "train.steps": 1})
+    run = str(tmp_path / "sgan")
+    training.train(config, run, verbose=0)
+    with open(f"{run}/model.json") as f:
+        assert '"per_class": 2' in f.read()
+    record, out = report.evaluate_target(run, report.parse_metrics("accuracy"))
+    assert out == f"{run}/eval.json" and (record["split"], record["n_real"]) == ("train[80%:]",
+                                                                              360)
+    model, data = classifier.load_classifier(run)
+    labels, logits = classifier.predict(model, dataclasses.replace(data, split="train[80%:]"))
+    assert record["metrics"]["accuracy"] == np.mean(logits.argmax(1) == labels)
+    exported = classifier.export_classifier(run, str(tmp_path / "exports"))
+    assert exported["max_abs_diff"] <= classifier.PARITY_TOLERANCE
+    served = tf.saved_model.load(exported["path"]).signatures["serving_default"]
+    images = np.zeros((3, 8, 8, 1), "float32")
+    assert served(images=images)["probabilities"].shape == (3, 10)
+    with pytest.raises(ValueError, match="not a classifier"):
+        classifier.classifier_of(build_family(tiny_config("cgan"), load_dataset(
+            tiny_config("cgan").data, 4)[1]))

@@ -1,9 +1,12 @@
 """GAN metrics: FID, KID, IS, precision/recall, and the feature extractors they run on.
 
-Importing this package registers "fid", "kid", "is" and "pr" in ``ganzoo.registry.METRICS``
-and the "fid_inception", "inception" and "digits" extractors in ``extractors.EXTRACTORS``.
+Importing this package registers "fid", "kid", "is", "pr" (of generated images) and
+"accuracy" (of a discriminator as classifier, ``classification.py``) in
+``ganzoo.registry.METRICS``, and the "fid_inception", "inception" and "digits" extractors
+in ``extractors.EXTRACTORS``.
 """
 
+from ganzoo.metrics import classification  # noqa: F401  (registers "accuracy")
 from ganzoo.metrics.evaluation import FeatureSet, evaluate, reference_stats
 from ganzoo.metrics.extractors import (
     DigitsExtractor,

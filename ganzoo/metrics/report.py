@@ -110,13 +110,22 @@ def evaluate_target(target, metrics=DEFAULT_METRICS, n=10000, batch_size=250, se
                     fid_weights=None, reference_stats=None, protocol=None):
     """(record, default JSON path) for a run directory or preset ``target``.
 
-    split: the real data's split (default: the one it was trained on). extractor:
+    split: the real data's split (default: the one it was trained on; for classifier
+    metrics such as "accuracy", its held-out complement, see ``ganzoo.classifier``). extractor:
     "fid_inception", "inception" or "digits" (default: ``default_extractor``). cache_dir:
     default ``default_cache_dir()``. reference_stats: a mu/sigma .npz (TTUR, pytorch-fid,
     ``ganzoo stats``) used instead of the real data. protocol: "paper" = fid_inception,
     ``PAPER_SAMPLES`` generated and every real image of the split (``n`` is ignored).
     """
+    from ganzoo import classifier
+
     generator, data, default_out = load_target(target)
+    by_classifier = classifier.classifier_metrics(metrics)
+    held_out = by_classifier and classifier.accuracy_record(target, by_classifier, split,
+                                                            batch_size)
+    metrics = tuple(name for name in metrics if name not in by_classifier)
+    if not metrics:
+        return held_out, default_out
     check_images(generator.data_shape, data.name)
     if split:
         data = dataclasses.replace(data, split=split)
@@ -152,6 +161,9 @@ def evaluate_target(target, metrics=DEFAULT_METRICS, n=10000, batch_size=250, se
         "ganzoo_version": __version__,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
+    if held_out:
+        record["metrics"].update(held_out["metrics"])
+        record.update(classifier_split=held_out["split"], n_classified=held_out["n_real"])
     return record, default_out
 
 
