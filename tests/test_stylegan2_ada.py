@@ -4,6 +4,7 @@ and from the official network pickles through the converter."""
 
 import json
 import os
+import pickle
 
 import numpy as np
 import pytest
@@ -116,6 +117,30 @@ def test_a_state_dict_file_converts_to_the_same_generator(tmp_path):
     assert_parity("img_const", np.transpose(g.synthesis(ref["io/ws"]), (0, 3, 1, 2)),
                   ref["io/img_const"])
     assert not os.path.exists(os.path.join(folder, "discriminator.weights.h5"))
+
+
+def test_other_checkpoints_are_refused_with_one_line(capsys, tmp_path):
+    source = shared_fixture("cyclegan_resnet_9blocks_G.pth")
+    assert cli.main(["convert", "stylegan2-ada", source, "--out", str(tmp_path / "p")]) == 2
+    error = capsys.readouterr().err
+    assert "not the state dict of a StyleGAN2-ADA" in error and len(error.splitlines()) == 1
+
+
+class RunsCode:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_a_pickle_that_runs_code_is_refused_and_nothing_runs(capsys, tmp_path):
+    marker, source = tmp_path / "ran", tmp_path / "network.pkl"
+    source.write_bytes(pickle.dumps({"G": RunsCode(marker)}, protocol=2))
+    assert cli.main(["convert", "stylegan2-ada", str(source), "--out", str(tmp_path / "p")]) == 2
+    error = capsys.readouterr().err
+    assert "refused" in error and len(error.splitlines()) == 1
+    assert not marker.exists() and not (tmp_path / "p").exists()
 
 
 def test_converted_generator_round_trips_its_config_and_keeps_noise_modes_apart():

@@ -236,10 +236,13 @@ def build_family_model(states, g_options=None, d_options=None):
     if not g_state:
         raise ValueError("No generator tensors (keys 'G/...' or 'G_ema/...', or "
                          "'mapping.*' and 'synthesis.*').")
-    g = build_generator(g_state, **(g_options or {}))
-    if states["D"]:
-        d = build_discriminator(states["D"], **(d_options or {}))
-    else:
+    try:
+        g = build_generator(g_state, **(g_options or {}))
+        d = build_discriminator(states["D"], **(d_options or {})) if states["D"] else None
+    except KeyError as missing:
+        raise ValueError(f"No tensor {missing}: not the state dict of a StyleGAN2-ADA "
+                         "generator ('skip') or discriminator ('resnet').") from None
+    if d is None:
         args = g.get_config()
         d = StyleGANDiscriminator(**{key: args[key] for key in (
             "data_shape", "num_classes", "channel_base", "channel_max", "conv_clamp")})
