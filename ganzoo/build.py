@@ -1,5 +1,7 @@
 """From a resolved config and the dataset's shape to networks, a family and optimizers."""
 
+import math
+
 import keras
 
 from ganzoo.registry import FAMILIES, NETWORKS
@@ -32,7 +34,48 @@ def build_networks(config, info):
     return generator.build_for_data(), discriminator.build_for_data()
 
 
-def build_optimizer(train, learning_rate):
+@keras.saving.register_keras_serializable("ganzoo")
+class LinearDecayTail(keras.optimizers.schedules.LearningRateSchedule):
+    """The CycleGAN/pix2pix schedule (Zhu et al. 2017, Sec. 7; the reference's "linear"
+    lr_policy): constant for the first epochs, then linear to 0 over the last
+    ``decay_epochs``, changed once per epoch: lr(e) = lr0 (1 - max(0, e + 1 - constant) /
+    (decay + 1)) for 0-based epoch e = updates // updates_per_epoch.
+
+    Args:
+        learning_rate (float): lr0.
+        updates_per_epoch (int): optimizer updates per epoch (steps_per_epoch x the
+            optimizer's updates per step).
+        total_epochs (int): epochs of the whole run.
+        decay_epochs (int): the last epochs, decayed.
+    """
+
+    def __init__(self, learning_rate, updates_per_epoch, total_epochs, decay_epochs):
+        self.learning_rate, self.updates_per_epoch = learning_rate, updates_per_epoch
+        self.total_epochs, self.decay_epochs = total_epochs, decay_epochs
+
+    def __call__(self, step):
+        epoch = keras.ops.cast(step // self.updates_per_epoch, "float32")
+        constant = float(self.total_epochs - self.decay_epochs)
+        done = keras.ops.maximum(0.0, epoch + 1.0 - constant) / (self.decay_epochs + 1.0)
+        return self.learning_rate * keras.ops.maximum(0.0, 1.0 - done)
+
+    def get_config(self):
+        return {"learning_rate": self.learning_rate, "updates_per_epoch": self.updates_per_epoch,
+                "total_epochs": self.total_epochs, "decay_epochs": self.decay_epochs}
+
+
+def learning_rate_of(train, learning_rate, updates_per_step=1):
+    """``learning_rate`` as it is, or under ``train.lr_decay_epochs``' linear decay."""
+    if not train.lr_decay_epochs:
+        return learning_rate
+    return LinearDecayTail(learning_rate, train.steps_per_epoch * updates_per_step,
+                           math.ceil(train.steps / train.steps_per_epoch), train.lr_decay_epochs)
+
+
+def build_optimizer(train, learning_rate, updates_per_step=1):
+    """The optimizer ``train.optimizer`` at ``learning_rate`` (decayed as the recipe says;
+    ``updates_per_step``: its updates per training step, e.g. the critic's d_steps)."""
+    learning_rate = learning_rate_of(train, learning_rate, updates_per_step)
     kinds = {
         "adam": lambda: keras.optimizers.Adam(learning_rate, train.beta_1, train.beta_2),
         "adamw": lambda: keras.optimizers.AdamW(learning_rate, beta_1=train.beta_1,
@@ -49,5 +92,6 @@ def build_family(config, info):
     family = FAMILIES.get(config.family)(generator, discriminator, seed=config.train.seed,
                                          **config.family_args)
     family.compile(g_optimizer=build_optimizer(config.train, config.train.g_lr),
-                   d_optimizer=build_optimizer(config.train, config.train.d_lr))
+                   d_optimizer=build_optimizer(config.train, config.train.d_lr,
+                                               config.family_args["d_steps"]))
     return family

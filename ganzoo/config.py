@@ -18,7 +18,7 @@ import typing
 
 import yaml
 
-from ganzoo.registry import FAMILIES, NETWORKS, unknown_name
+from ganzoo.registry import DATASETS, FAMILIES, NETWORKS, unknown_name
 
 
 class ConfigError(ValueError):
@@ -35,6 +35,10 @@ class DataConfig:
     shuffle_buffer: int = 2048
     labeled_per_class: int = 0  # semi-supervised: keep N labels per class, -1 the rest (0 = all)
     labeled_seed: int = 0  # seed of that draw
+    # two-domain data: "resize_and_crop" loads at load_size (0: resolution * 286 / 256) and
+    # takes a random resolution crop + flip, as CycleGAN and pix2pix train ("resize": none)
+    preprocess: str = "resize"
+    load_size: int = 0
 
 
 @dataclasses.dataclass
@@ -60,6 +64,7 @@ class TrainConfig:
     sample_grid: int = 64
     fid_every: int = 0  # FID every N steps, logged to TensorBoard (0 = off)
     fid_samples: int = 500  # images per side for that FID
+    lr_decay_epochs: int = 0  # the last N epochs decay both learning rates linearly to 0
     log_every: int = 50  # TensorBoard scalars, stats.jsonl and plain progress lines every N steps
 
 
@@ -83,6 +88,7 @@ class GanConfig:
 OPTIMIZERS = ("adam", "rmsprop", "adamw", "sgd")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 STRATEGIES = ("default", "mirrored", "multi_worker")
+PREPROCESS = ("resize", "resize_and_crop")
 
 
 def _check_type(value, annotation, where):
@@ -235,6 +241,15 @@ def _check_values(config):
         check_network_sizes(values[role]["args"], f"{role}.args")
 
 
+def _check_split(data):
+    """Embedded and folder datasets have one split: "train", or a slice of it."""
+    single = data.name in DATASETS.names() or data.name.startswith(("folder:", "folders:",
+                                                                     "pairs:"))
+    if single and data.split.split("[")[0] != "train":
+        raise ConfigError(f"data.split is {data.split!r} but dataset '{data.name}' has one "
+                          "split: use train, or a slice of it such as train[:80%].")
+
+
 def _choice(value, choices, where):
     if value not in choices:
         raise ConfigError(unknown_name(where, value, choices))
@@ -255,6 +270,8 @@ def validate(config):
     _choice(config.train.optimizer, OPTIMIZERS, "train.optimizer")
     _choice(config.train.precision, PRECISIONS, "train.precision")
     _choice(config.train.strategy, STRATEGIES, "train.strategy")
+    _check_split(config.data)
+    _choice(config.data.preprocess, PREPROCESS, "data.preprocess")
     for key in ("steps", "steps_per_epoch", "checkpoint_every", "keep_checkpoints", "log_every"):
         if getattr(config.train, key) < 1:
             raise ConfigError(f"train.{key} must be >= 1.")

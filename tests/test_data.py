@@ -1,5 +1,6 @@
 """ganzoo.data: digits, 2-D mixtures, image folders and the tfds path (mocked, offline)."""
 
+import dataclasses
 import time
 
 import numpy as np
@@ -149,3 +150,18 @@ def test_tfds_offline_fails_fast(tmp_path, monkeypatch):
     message = str(error.value)
     assert time.time() - start < 30
     assert str(tmp_path) in message and str(tmp_path / "downloads" / "manual") in message, message
+
+
+def test_resize_and_crop_jitters_two_domain_data_and_refuses_one_domain():
+    """data.preprocess resize_and_crop: load at load_size, a random crop (the same for both
+    images of a pair) and flip each time an element is read, after the cache."""
+    config = DataConfig(name="digits_edges", resolution=16, preprocess="resize_and_crop",
+                        load_size=24)
+    dataset, info = load_dataset(config, 4, seed=0)
+    assert info.shape == (16, 16, 1)
+    first = next(iter(dataset))
+    assert first["a"].shape == (4, 16, 16, 1) and first["b"].shape == (4, 16, 16, 1)
+    unjittered = next(iter(load_dataset(DataConfig(name="digits_edges", resolution=16), 4)[0]))
+    assert not np.allclose(first["b"], unjittered["b"])
+    with pytest.raises(DatasetError, match="two-domain datasets"):
+        load_dataset(dataclasses.replace(config, name="digits"), 4)

@@ -5,7 +5,8 @@ import pytest
 
 from conftest import tiny_config
 from harness import fit_one_step
-from ganzoo.build import build_family
+from ganzoo import config as config_lib
+from ganzoo.build import build_family, build_optimizer
 from ganzoo.data import load_dataset
 
 
@@ -37,3 +38,17 @@ def test_unknown_g_objective_lists_choices():
     with pytest.raises(ValueError, match="nonsaturating, minimax"):
         _, info = load_dataset(tiny_config("gan").data, 4)
         build_family(tiny_config("gan", family_args={"g_objective": "max"}), info)
+
+
+def test_learning_rate_decays_linearly_over_the_last_epochs():
+    """lr_decay_epochs (CycleGAN/pix2pix): constant, then lr0 (1 - (e + 1 - n) / (N + 1))."""
+    train = config_lib.TrainConfig(steps=40, steps_per_epoch=10, g_lr=1.0, lr_decay_epochs=2)
+    optimizer = build_optimizer(train, 1.0)
+    rates = []
+    for step in (0, 9, 10, 19, 20, 29, 30, 39):
+        optimizer.iterations.assign(step)
+        rates.append(float(optimizer.learning_rate))
+    np.testing.assert_allclose(rates, [1, 1, 1, 1, 2 / 3, 2 / 3, 1 / 3, 1 / 3], rtol=1e-6)
+    critic = build_optimizer(train, 1.0, updates_per_step=5)
+    critic.iterations.assign(5 * 30)
+    np.testing.assert_allclose(float(critic.learning_rate), 1 / 3, rtol=1e-6)

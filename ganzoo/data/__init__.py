@@ -3,8 +3,11 @@
 ``load_dataset(config, global_batch_size)`` resolves ``config.name``: "folder:PATH" is an
 image folder (folder.py), a name registered with ``register_dataset`` is that builder
 (digits.py, toy2d.py), any other tensorflow-datasets name goes through tfds_source.py.
-Each returns an unbatched dataset plus a DatasetInfo; batching lives only here.
+Each returns an unbatched dataset plus a DatasetInfo; batching (and the random crops of
+``data.preprocess: resize_and_crop``) lives only here.
 """
+
+import dataclasses
 
 import numpy as np
 import tensorflow as tf
@@ -45,13 +48,31 @@ def _build(config, seed):
     )
 
 
+def load_size(config):
+    """The size two-domain images are loaded at before a random crop: ``data.load_size``, or
+    the originals' 286 for 256 scaled to ``data.resolution``."""
+    return config.load_size or round(config.resolution * 286 / 256)
+
+
+def _checked_for_jitter(dataset, info, crop_size):
+    """(dataset, info at the crop size) for the jitter; a clear error on one-domain data."""
+    if not isinstance(dataset.element_spec, dict):
+        raise DatasetError(f"data.preprocess resize_and_crop is for two-domain datasets; "
+                           f"{info.name} has one domain: use data.preprocess resize.")
+    return dataset, dataclasses.replace(info, shape=(crop_size, crop_size, info.shape[-1]))
+
+
 def load_dataset(config, global_batch_size, seed=0, repeat=True):
     """(batched tf.data.Dataset, DatasetInfo) for ``config`` (a ganzoo.config.DataConfig).
 
     Elements are ``(x, y)`` for labeled data (y int32 [B]) and ``x`` otherwise; x is
     float32, images NHWC in [-1, 1]. Seeded shuffle, optional repeat, full batches only.
     """
-    dataset, info = _build(config, seed)
+    jitter = config.preprocess == "resize_and_crop"
+    dataset, info = _build(paired.jitter_config(config, load_size(config)) if jitter else config,
+                           seed)
+    if jitter:
+        dataset, info = _checked_for_jitter(dataset, info, config.resolution)
     if config.labeled_per_class:
         dataset, info = subsets.mask_unlabeled(dataset, info, config.labeled_per_class,
                                                config.labeled_seed)
@@ -63,6 +84,10 @@ def load_dataset(config, global_batch_size, seed=0, repeat=True):
     if info.num_examples and info.num_examples * np.prod(info.shape) * 4 <= CACHE_LIMIT_BYTES:
         dataset = dataset.cache()
     dataset = dataset.shuffle(config.shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if jitter:  # after the cache: every epoch sees new crops. One draw for both images keeps
+        # pairs aligned (pix2pix); unpaired images are independent draws anyway (CycleGAN).
+        dataset = dataset.map(paired.random_jitter(config.resolution, paired=True),
+                              num_parallel_calls=tf.data.AUTOTUNE)
     if repeat:
         dataset = dataset.repeat()
     dataset = dataset.batch(global_batch_size, drop_remainder=True)
