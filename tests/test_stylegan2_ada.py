@@ -20,6 +20,16 @@ from ganzoo.networks.stylegan import StyleGANGenerator
 KINDS = ("uncond", "cond")
 
 
+@pytest.fixture(autouse=True)
+def exact_float32():
+    """The references are float32: no TensorFloat-32 matmuls/convolutions on a GPU that
+    has them (10-bit mantissas would exceed the tolerance); a no-op on CPUs."""
+    enabled = tf.config.experimental.tensor_float_32_execution_enabled()
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    yield
+    tf.config.experimental.enable_tensor_float_32_execution(enabled)
+
+
 def reference(kind):
     with np.load(shared_fixture(f"stylegan2_ada_reference_{kind}.npz")) as data:
         return {key: data[key] for key in data.files}
