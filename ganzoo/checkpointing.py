@@ -28,6 +28,7 @@ import keras
 CHECKPOINT_PATTERN = re.compile(r"step_(\d+)\.weights\.h5$")
 TEMP_SUFFIX = ".tmp.weights.h5"
 SEED_GROUP = "ganzoo_seed_generators"
+DIGEST_VERSION = 2  # the digest covers the step and config too
 
 
 class CheckpointError(ValueError):
@@ -58,14 +59,15 @@ def arrays(path):
         return _datasets(f)
 
 
-def _digest(h5file):
-    """sha256 over every dataset's name and bytes, in a fixed order, then the stored step
-    and config: every field a resume reads."""
+def _digest(h5file, fields=True):
+    """sha256 over every dataset's name and bytes, in a fixed order, then (``fields``) the
+    stored step and config: every field a resume reads. Checkpoints of ganzoo before
+    ``DIGEST_VERSION`` 2 covered the arrays only; they are still checked that way."""
     sha = hashlib.sha256()
     for name, array in sorted(_datasets(h5file).items()):
         sha.update(name.encode())
         sha.update(array.tobytes())
-    for attr in ("ganzoo_step", "ganzoo_config"):
+    for attr in ("ganzoo_step", "ganzoo_config") if fields else ():
         sha.update(f"{attr}={h5file.attrs[attr]}".encode())
     return sha.hexdigest()
 
@@ -95,6 +97,7 @@ def save(model, folder, step, config_yaml):
             f[f"{SEED_GROUP}/{i}"] = keras.ops.convert_to_numpy(state.value)
         f.attrs["ganzoo_step"] = step
         f.attrs["ganzoo_config"] = config_yaml
+        f.attrs["ganzoo_digest_version"] = DIGEST_VERSION
         f.attrs["ganzoo_sha256"] = _digest(f)
     _fsync(tmp)
     os.replace(tmp, path)
@@ -116,7 +119,7 @@ def verify(path):
         with h5py.File(path, "r") as f:
             if "ganzoo_sha256" not in f.attrs:
                 raise CheckpointError(f"{path} is incomplete (no ganzoo digest).")
-            if _digest(f) != f.attrs["ganzoo_sha256"]:
+            if _digest(f, "ganzoo_digest_version" in f.attrs) != f.attrs["ganzoo_sha256"]:
                 raise CheckpointError(f"{path} is corrupt (sha256 mismatch).")
             return int(f.attrs["ganzoo_step"])
     except (OSError, KeyError, RuntimeError) as error:

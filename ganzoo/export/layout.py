@@ -74,10 +74,11 @@ def next_version(model_dir, marker):
 
 
 def write_text(path, text):
-    """Writes a file atomically (temp file + rename)."""
-    with open(f"{path}.tmp", "w") as f:
+    """Writes a file atomically (a temp file of this process + rename)."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
         f.write(text)
-    os.replace(f"{path}.tmp", path)
+    os.replace(tmp, path)
 
 
 def record_version(model_dir, marker, version, record):
