@@ -22,11 +22,13 @@ import math
 import os
 import re
 import sys
+import textwrap
+import warnings
 
 import yaml
 
+import ganzoo
 from ganzoo import config as config_lib
-from ganzoo.presets import load_generator
 from ganzoo.registry import (CONVERTERS, FAMILIES, NETWORKS, unknown_name, zoo_config_path,
                              zoo_configs)
 
@@ -53,11 +55,16 @@ def recipe_for(family, dataset):
     paths = {name: path for name, path in zoo_configs().items()
              if os.path.basename(os.path.dirname(path)) == family}
     for name in sorted(paths, key=lambda name: name != default):
-        with open(paths[name]) as f:
-            data = (yaml.safe_load(f) or {}).get("data") or {}
-        if data.get("name", config_lib.DataConfig.name) == dataset:
+        if _recipe_dataset(paths[name]) == dataset:
             return name
     return None
+
+
+def _recipe_dataset(path):
+    """The dataset a zoo recipe trains on, read without building anything."""
+    with open(path) as f:
+        data = (yaml.safe_load(f) or {}).get("data") or {}
+    return data.get("name", config_lib.DataConfig.name)
 
 
 def expand_paths(args):
@@ -131,8 +138,10 @@ def cmd_train(args):
 def cmd_sample(args):
     from ganzoo import presets, runs
 
-    model = presets.load_family(args.run_dir)
-    recipe = runs.recipe_of(args.run_dir)
+    with warnings.catch_warnings():  # a preset without a discriminator: none is needed here
+        warnings.simplefilter("ignore", UserWarning)
+        model = presets.load_family(args.target)
+    recipe = runs.recipe_of(args.target)
     data = recipe.data if recipe else config_lib.DataConfig()
     print(f"Wrote {model.preview(model.preview_inputs(data, args.n, args.seed), args.out)}")
 
@@ -187,7 +196,7 @@ def _save_strip(outputs, path):
 def cmd_interpolate(args):
     from ganzoo import latent
 
-    generator = latent.check_noise_generator(load_generator(args.target), args.target)
+    generator = latent.check_noise_generator(ganzoo.load_generator(args.target), args.target)
     latents = [latent.seed_latent(seed, generator.latent_dim) for seed in args.seeds]
     outputs = latent.generate(generator, latent.path(latents, args.steps, args.method),
                               args.label)
@@ -199,7 +208,7 @@ def cmd_arithmetic(args):
 
     from ganzoo import latent
 
-    generator = latent.check_noise_generator(load_generator(args.target), args.target)
+    generator = latent.check_noise_generator(ganzoo.load_generator(args.target), args.target)
     plus = [latent.seed_latent(seed, generator.latent_dim) for seed in args.plus]
     minus = [latent.seed_latent(seed, generator.latent_dim) for seed in args.minus]
     directions = [args.scale * latent.digit_direction(generator, digit, args.direction_samples)
@@ -246,25 +255,49 @@ def cmd_convert(args):
     print(f"Wrote preset {folder}: ganzoo.load_generator({folder!r})")
 
 
-def _first_line(family):
-    return sys.modules[family.__module__].__doc__.strip().splitlines()[0]
+LIST_WIDTH = 100
+
+
+def _table(rows, width=LIST_WIDTH - 2):
+    """Rows of cells as aligned columns; the last cell wraps under itself within ``width``."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    indent = sum(widths) + 2 * len(widths)
+    lines = []
+    for row in rows:
+        head = "".join(f"{cell:{w}s}  " for cell, w in zip(row, widths))
+        wrapped = textwrap.wrap(row[-1], max(width - indent, 20)) or [""]
+        lines.append((head + wrapped[0]).rstrip())
+        lines.extend(" " * indent + more for more in wrapped[1:])
+    return lines
+
+
+def _family_title(family):
+    """"Auxiliary Classifier GAN, Odena et al. 2017": the name and citation that open a
+    family module's docstring."""
+    text = " ".join(sys.modules[family.__module__].__doc__.split())
+    match = re.match(r"(.+?) \((.+?\d{4})", text)
+    return f"{match.group(1)}, {match.group(2)}" if match else text.split(". ")[0]
 
 
 def _preset_lines():
-    """Each zoo recipe, with family, dataset and metrics where pretrained weights ship."""
+    """Each zoo recipe with its family and dataset, or its metrics where pretrained weights
+    ship."""
     from ganzoo import presets
 
     pretrained = presets.shipped_presets()
-    return [f"{name:18s} {os.path.relpath(path, os.path.dirname(path) + '/..'):28s} "
-            f"{presets.describe(pretrained[name]) if name in pretrained else ''}".rstrip()
-            for name, path in zoo_configs().items()]
+    return _table([
+        [name, os.path.basename(os.path.dirname(path)),
+         presets.describe(pretrained[name]) if name in pretrained
+         else f"data: {_recipe_dataset(path)}"]
+        for name, path in zoo_configs().items()])
 
 
 def cmd_list(args):
     from ganzoo.data import dataset_names
 
     sections = {
-        "families": lambda: [f"{n:10s} {_first_line(FAMILIES.get(n))}" for n in FAMILIES.names()],
+        "families": lambda: _table([[n, _family_title(FAMILIES.get(n))]
+                                    for n in FAMILIES.names()]),
         "datasets": dataset_names,
         "presets": _preset_lines,
         "networks": NETWORKS.names,
@@ -275,54 +308,88 @@ def cmd_list(args):
             print(f"  {line}")
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default, when it has one to show."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False or action.default == [] \
+                or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 class _Parser(argparse.ArgumentParser):
-    """Usage errors as one line (``--help`` shows the usage) and exit status 2."""
+    """Usage errors as one line (``--help`` shows the usage) and exit status 2; a mistyped
+    command or choice gets a "did you mean"; help shows defaults."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
+        typo = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if typo:
+            choices = re.findall(r"'([^']*)'", typo.group(2)) or typo.group(2).split(", ")
+            message = unknown_name("choice", typo.group(1), choices)
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def parser():
+def parser(converters=True):
+    """The ``ganzoo`` argument parser.
+
+    Args:
+        converters: bool, default True: list the converters' formats under ``convert``
+            (it imports them, and with them TensorFlow).
+    """
     p = _Parser(prog="ganzoo", description="A GAN model zoo for TF2/Keras 3.")
+    p.add_argument("--version", action="version", version=f"ganzoo {ganzoo.__version__}")
+    p.add_argument("--verbose", action="store_true",
+                   help="show TensorFlow's log messages (hidden by default)")
     sub = p.add_subparsers(dest="command", required=True)
 
     listing = sub.add_parser("list", help="families, datasets, presets, networks")
     listing.add_argument("what", nargs="?", choices=["families", "datasets", "presets",
-                                                     "networks"])
+                                                     "networks"], help="one section (default: all)")
     listing.set_defaults(func=cmd_list)
 
     train = sub.add_parser("train", help="train a family or a zoo preset")
-    train.add_argument("target", nargs="?", default="dcgan", help="family or preset name")
-    train.add_argument("--dataset", help="digits, ring, grid, folder:PATH or a tfds name")
-    train.add_argument("--config", help="a YAML recipe file instead of a preset")
-    train.add_argument("--steps", type=int)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--lr", type=float, help="learning rate of both G and D")
-    train.add_argument("--resolution", type=int)
-    train.add_argument("--data-dir", help="tensorflow-datasets data folder")
-    train.add_argument("--precision", choices=config_lib.PRECISIONS)
-    train.add_argument("--strategy", choices=config_lib.STRATEGIES)
-    train.add_argument("--seed", type=int)
+    recipe = "(default: the recipe's)"
+    train.add_argument("target", nargs="?", default="dcgan", help="family (its recipe for "
+                       "--dataset, else its default recipe) or zoo recipe name")
+    train.add_argument("--dataset", help="digits, ring, grid, folder:PATH or a tfds name "
+                       + recipe)
+    train.add_argument("--config", help="a YAML recipe file instead of a zoo recipe")
+    train.add_argument("--steps", type=int, help="total train steps (G updates) " + recipe)
+    train.add_argument("--batch-size", type=int, help="global batch of one D step " + recipe)
+    train.add_argument("--lr", type=float, help="learning rate of both G and D " + recipe)
+    train.add_argument("--resolution", type=int, help="image size in pixels " + recipe)
+    train.add_argument("--data-dir", help="tensorflow-datasets data folder (default: tfds')")
+    train.add_argument("--precision", choices=config_lib.PRECISIONS, help=recipe)
+    train.add_argument("--strategy", choices=config_lib.STRATEGIES,
+                       help="tf.distribute strategy " + recipe)
+    train.add_argument("--seed", type=int, help="seed of weights, data order and noise " + recipe)
     train.add_argument("--set", action="append", metavar="KEY=VALUE",
                        help="any config key, e.g. --set family_args.gp_weight=5")
-    train.add_argument("--out", help="run directory (default runs/<preset>)")
+    train.add_argument("--out", help="run directory (default: runs/<recipe>, plus "
+                       "-<dataset> when --dataset is not the recipe's)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue a run")
     train.add_argument("--save-preset", metavar="PATH",
                        help="also write the trained model as a zoo preset (folder, .tar.gz or .zip)")
     train.set_defaults(func=cmd_train)
 
-    sample = sub.add_parser("sample", help="write a sample grid PNG from a run")
-    sample.add_argument("run_dir")
-    sample.add_argument("--n", type=int, default=64)
-    sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--out", default="samples.png")
+    sample = sub.add_parser("sample", help="write a sample grid PNG from a run or preset")
+    sample.add_argument("target", help="run directory, preset name, preset folder or archive")
+    sample.add_argument("--n", type=int, default=64, help="number of samples")
+    sample.add_argument("--seed", type=int, default=0, help="seed of the latents")
+    sample.add_argument("--out", default="samples.png", help="PNG to write")
     sample.set_defaults(func=cmd_sample)
 
     translate = sub.add_parser("translate", help="translate a folder of images with a "
                                "cyclegan or pix2pix run")
-    translate.add_argument("run_dir")
+    translate.add_argument("run_dir", help="run directory, preset name, preset folder or archive")
     translate.add_argument("--input", required=True, help="folder of images to translate")
-    translate.add_argument("--direction", default="a2b", choices=["a2b", "b2a"])
+    translate.add_argument("--direction", default="a2b", choices=["a2b", "b2a"],
+                           help="domain A to B, or B to A")
     translate.add_argument("--out", default="translated", help="output folder")
     translate.set_defaults(func=cmd_translate)
 
@@ -335,8 +402,8 @@ def parser():
     evaluate.add_argument("--protocol", choices=["paper"], help="paper: the published FID "
                           "protocol: fid_inception, 50000 generated images vs every real image "
                           "of the split (overrides --n)")
-    evaluate.add_argument("--batch-size", type=int, default=250)
-    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--batch-size", type=int, default=250, help="images per batch")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the generated images")
     evaluate.add_argument("--split", help="real data split (default: the training split)")
     evaluate.add_argument("--extractor", help="fid_inception, inception or digits (default: "
                           "digits for the digits dataset, else fid_inception when its weights "
@@ -357,11 +424,11 @@ def parser():
                            "of TTUR and pytorch-fid")
     stats.add_argument("dataset", help="digits, folder:PATH or a tfds name")
     stats.add_argument("--out", required=True, help="the .npz to write")
-    stats.add_argument("--split", default="train")
+    stats.add_argument("--split", default="train", help="dataset split")
     stats.add_argument("--resolution", type=int, help="image size (default: ganzoo's default "
                        "data resolution); the one the generators are compared at")
     stats.add_argument("--n", type=int, help="images (default: all of the split)")
-    stats.add_argument("--batch-size", type=int, default=250)
+    stats.add_argument("--batch-size", type=int, default=250, help="images per batch")
     stats.add_argument("--extractor", help="as for eval (default: fid_inception when its "
                        "weights are found)")
     stats.add_argument("--fid-weights", metavar="PATH", help="FID Inception weights, as for eval")
@@ -372,7 +439,8 @@ def parser():
     interpolate.add_argument("--seeds", type=_seed_list, default=[1, 2],
                              help="comma list of >= 2 seeds, e.g. 1,2,3 (default 1,2)")
     interpolate.add_argument("--steps", type=int, default=8, help="images per segment")
-    interpolate.add_argument("--method", choices=["slerp", "lerp"], default="slerp")
+    interpolate.add_argument("--method", choices=["slerp", "lerp"], default="slerp",
+                             help="great-circle (slerp) or straight (lerp) path")
     interpolate.add_argument("--label", type=int, help="class, for a conditional generator")
     interpolate.add_argument("--out", default="interpolation.png", help="a .png strip or a .gif")
     interpolate.set_defaults(func=cmd_interpolate)
@@ -386,7 +454,8 @@ def parser():
                             metavar="DIGIT", help="digits models: add the direction toward "
                             "DIGIT (mean latent of samples classified as DIGIT minus the rest)")
     arithmetic.add_argument("--scale", type=float, default=1.0, help="weight of each direction")
-    arithmetic.add_argument("--direction-samples", type=int, default=1000)
+    arithmetic.add_argument("--direction-samples", type=int, default=1000,
+                            help="samples classified to estimate each direction")
     arithmetic.add_argument("--label", type=int, help="class, for a conditional generator")
     arithmetic.add_argument("--out", default="arithmetic.png",
                             help="PNG strip: plus, minus, result (or a .gif)")
@@ -412,7 +481,7 @@ def parser():
     augmenter.add_argument("--out", required=True, help="output folder")
     augmenter.add_argument("--fill-up", metavar="FOLDER", help="labeled folder: generate only "
                            "what its classes lack")
-    augmenter.add_argument("--seed", type=int, default=0)
+    augmenter.add_argument("--seed", type=int, default=0, help="seed of the latents")
     augmenter.add_argument("--truncation-psi", type=float, help="for generators with a mean "
                            "latent (stylegan)")
     augmenter.add_argument("--class-names", help="comma list naming classes 0..K-1 (default "
@@ -424,15 +493,15 @@ def parser():
     server.add_argument("--rest", metavar="URL", help="http://HOST:8501/v1/models/NAME")
     server.add_argument("--grpc", metavar="HOST:PORT", help="e.g. localhost:8500")
     query.add_argument("--model", help="model name (needed with --grpc)")
-    query.add_argument("--n", type=int, default=16)
-    query.add_argument("--seed", type=int, default=0)
+    query.add_argument("--n", type=int, default=16, help="number of samples")
+    query.add_argument("--seed", type=int, default=0, help="seed of the served generate signature")
     query.add_argument("--truncation-psi", type=float, help="for models with a mean latent")
-    query.add_argument("--out", default="grid.png")
+    query.add_argument("--out", default="grid.png", help="PNG to write")
     query.set_defaults(func=cmd_query)
 
     convert = sub.add_parser("convert", help="a published checkpoint (read safely) -> a preset")
     formats = convert.add_subparsers(dest="format", required=True, metavar="FORMAT")
-    for name in CONVERTERS.names():
+    for name in CONVERTERS.names() if converters else []:
         converter = CONVERTERS.get(name)
         one = formats.add_parser(name, help=converter.help)
         one.add_argument("source", help="the checkpoint file")
@@ -458,9 +527,29 @@ def check_values(args):
         raise ValueError(f"--steps must be >= 1, got {args.steps}.")
 
 
+def quiet_tensorflow():
+    """Imports TensorFlow and initialises its devices with file descriptor 2 on /dev/null:
+    its C++ start-up lines (oneDNN, CUDA driver probes, cuInit) are written there before
+    ``TF_CPP_MIN_LOG_LEVEL`` applies. Later messages, Python's included, are untouched."""
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def main(argv=None):
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser(converters="convert" in argv).parse_args(argv)
     expand_paths(args)
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0" if args.verbose else "3"
+    if not args.verbose:
+        quiet_tensorflow()
     try:
         check_values(args)
         args.func(args)

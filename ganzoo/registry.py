@@ -1,12 +1,15 @@
 """The one registry of ganzoo: families, networks, datasets, metrics, converters and presets.
 
 Registration is explicit: a module decorates its class or builder with
-``@register_family("wgan_gp")`` (or ``register_network`` ...), and
-``ganzoo/__init__.py`` imports every such module from one list. Looking up an
-unknown name raises a ``ValueError`` that lists the valid choices.
+``@register_family("wgan_gp")`` (or ``register_network`` ...), and each registry names the
+one package that imports every such module (``ganzoo.families`` for ``FAMILIES`` ...). A
+registry imports its package on its first lookup, not before: a command that needs no
+family (``ganzoo --help``) starts without importing TensorFlow. Looking up an unknown name
+raises a ``ValueError`` that lists the valid choices.
 """
 
 import difflib
+import importlib
 import os
 
 
@@ -28,11 +31,24 @@ def check_choice(kind, value, choices):
 
 
 class Registry:
-    """A name -> object mapping with errors that tell the user what exists."""
+    """A name -> object mapping with errors that tell the user what exists.
 
-    def __init__(self, kind):
-        self.kind = kind
+    Args:
+        kind: str, what an entry is, for error messages ("family").
+        package: str or None (default), the module whose import registers every entry
+            ("ganzoo.families"), imported on the first lookup; None when the module that
+            creates the registry fills it.
+    """
+
+    def __init__(self, kind, package=None):
+        self.kind, self.package = kind, package
         self._entries = {}
+        self._loaded = False
+
+    def _load(self):
+        if not self._loaded and self.package:
+            self._loaded = True
+            importlib.import_module(self.package)
 
     def register(self, name):
         def decorator(obj):
@@ -45,6 +61,7 @@ class Registry:
         return decorator
 
     def get(self, name):
+        self._load()
         if name not in self._entries:
             raise ValueError(self.unknown_message(name))
         return self._entries[name]
@@ -53,17 +70,19 @@ class Registry:
         return unknown_name(self.kind, name, self.names())
 
     def names(self):
+        self._load()
         return sorted(self._entries)
 
     def __contains__(self, name):
+        self._load()
         return name in self._entries
 
 
-FAMILIES = Registry("family")
-NETWORKS = Registry("network")
-DATASETS = Registry("dataset")
-METRICS = Registry("metric")
-CONVERTERS = Registry("converter")
+FAMILIES = Registry("family", "ganzoo.families")
+NETWORKS = Registry("network", "ganzoo.networks")
+DATASETS = Registry("dataset", "ganzoo.data")
+METRICS = Registry("metric", "ganzoo.metrics")
+CONVERTERS = Registry("converter", "ganzoo.io")
 
 register_family = FAMILIES.register
 register_network = NETWORKS.register
