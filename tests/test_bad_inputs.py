@@ -113,7 +113,7 @@ def _member(name, data=b"x", kind=tarfile.REGTYPE, size=None):
 def _zip(w, name, members):
     path = w / "cases" / f"{name}.zip"
     path.parent.mkdir(exist_ok=True)
-    with zipfile.ZipFile(path, "w") as z:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for member, data in members:
             z.writestr(member, data)
     return f"file://{path}", sha256_of(str(path))
@@ -269,6 +269,8 @@ CASES = [
         _member(runs.UNPACKED_FILE)])), runs.UNPACKED_FILE),
     ("zip_dotdot", lambda w: _load_url(_zip(w, "zipdot", [("../x", "y")])), "../x"),
     ("zip_absolute", lambda w: _load_url(_zip(w, "zipabs", [("/x", "y")])), "/x"),
+    ("zip_bomb", lambda w: _load_url(_zip(w, "zipbomb", [("p/zeros", b"\0" * (64 << 20))])),
+     "archive bomb"),
     ("not_an_archive", lambda w: _load_url(_not_archive(w)), "not a readable"),
     ("archive_wrong_sha", lambda w: _load_url((_tar(w, "ok", [_member("p/x")])[0], "0" * 64)),
      "sha256"),
