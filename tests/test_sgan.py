@@ -23,6 +23,8 @@ def test_slices_are_disjoint_and_heldout_is_the_complement():
     assert subsets.heldout_split("train[:80%]") == "train[80%:]"
     assert subsets.heldout_split("train[20%:]") == "train[:20%]"
     assert subsets.heldout_split("train") == "test"
+    with pytest.raises(subsets.DatasetError, match="one split"):
+        load_dataset(config_lib.DataConfig(resolution=8, split="test"), 4)
     data = config_lib.DataConfig(resolution=8, split="train[:80%]")
     fit, _, info = _examples(data)
     held, _, _ = _examples(dataclasses.replace(data, split=subsets.heldout_split(data.split)))

@@ -1,7 +1,8 @@
 """Held-out slices and labeled subsets of a dataset, both drawn with fixed seeds.
 
 Slices: a split ``"<split>[a%:b%]"`` (tensorflow-datasets' syntax; tfds datasets slice
-themselves) of a dataset that has no splits of its own (digits, folders) keeps the examples
+themselves) of a dataset that has no splits of its own (digits, folders: only "train",
+all of it) keeps the examples
 at positions a% .. b% of a fixed permutation (``SLICE_SEED``), so ``train[:80%]`` and
 ``train[80%:]`` are disjoint and together the whole set. ``heldout_split`` names the
 complement a classifier is scored on.
@@ -59,6 +60,9 @@ def take_slice(built, split):
     """``built`` = (dataset, info) restricted to the slice that ``split`` names (see the
     module doc); unchanged for a plain split name."""
     dataset, info = built
+    if parse_slice(split) is None and split != "train":
+        raise DatasetError(f"{info.name} has one split, 'train' (not '{split}'); take a "
+                           "held-out part with a slice such as 'train[80%:]'.")
     if parse_slice(split) is None:
         return built
     _, start, stop = parse_slice(split)
