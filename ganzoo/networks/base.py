@@ -7,10 +7,24 @@ logits [B, 1]; with ``aux_classes > 0`` (ACGAN) it returns ``[logits, class_logi
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from ganzoo.layers import maybe_spectral_norm
 from ganzoo.layers.minibatch import MinibatchDiscrimination
+
+
+def check_labels(labels, num_classes, name):
+    """Refuses non-integer or out-of-range class ids in an eager call (a traced or served
+    graph gets no assertion ops)."""
+    if not tf.executing_eagerly() or not hasattr(labels, "numpy") and not isinstance(
+            labels, (list, tuple, np.ndarray)):
+        return
+    values = np.asarray(labels.numpy() if hasattr(labels, "numpy") else labels)
+    if values.size and (not np.issubdtype(values.dtype, np.integer)
+                        or values.min() < 0 or values.max() >= num_classes):
+        raise ValueError(f"{name} takes integer class labels in [0, {num_classes}); got "
+                         f"{values.ravel()[:8].tolist()}.")
 
 
 class Network(keras.Model):
@@ -36,10 +50,15 @@ class Network(keras.Model):
         return cls(**config)
 
     def split_inputs(self, inputs):
-        """(main input, labels or None) from ``x`` or ``[x, labels]``."""
+        """(main input, labels or None) from ``x`` or ``[x, labels]``; eager labels are
+        checked (class ids in [0, num_classes))."""
         if isinstance(inputs, (list, tuple)):
             if len(inputs) != 2:
                 raise ValueError(f"{self.name} expects x or [x, labels], got {len(inputs)} inputs.")
+            if not self.num_classes:
+                raise ValueError(f"{self.name} is unconditional: call it with x alone, "
+                                 "without labels.")
+            check_labels(inputs[1], self.num_classes, self.name)
             return inputs[0], inputs[1]
         if self.num_classes:
             raise ValueError(
