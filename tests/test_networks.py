@@ -69,3 +69,15 @@ def test_conditional_network_needs_labels():
                                         width=2)
     with pytest.raises(ValueError, match="call it with \\[inputs, labels\\]"):
         g(np.zeros((1, 4), "float32"))
+
+
+def test_labels_are_checked_in_eager_calls():
+    conditional = NETWORKS.get("mlp_generator")(latent_dim=3, data_shape=(2,), num_classes=4)
+    plain = NETWORKS.get("mlp_generator")(latent_dim=3, data_shape=(2,), num_classes=0)
+    z = np.zeros((1, 3), "float32")
+    for labels in (np.array([-1]), np.array([4]), np.array([0.5], "float32")):
+        with pytest.raises(ValueError, match=r"integer class labels in \[0, 4\)"):
+            conditional([z, labels])
+    assert conditional([z, np.array([3])]).shape == (1, 2)
+    with pytest.raises(ValueError, match="unconditional: call it with x alone"):
+        plain([z, np.array([1])])
