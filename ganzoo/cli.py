@@ -250,6 +250,12 @@ def cmd_query(args):
     print(f"Wrote {path}")
 
 
+def cmd_report(args):
+    from ganzoo.run_report import write_report
+
+    print(f"Wrote {write_report(args.run_dir, args.out, args.exports)}")
+
+
 def cmd_convert(args):
     folder = CONVERTERS.get(args.format).convert(args.source, args.out, args)
     print(f"Wrote preset {folder}: ganzoo.load_generator({folder!r})")
@@ -498,6 +504,14 @@ def parser(converters=True):
     query.add_argument("--truncation-psi", type=float, help="for models with a mean latent")
     query.add_argument("--out", default="grid.png", help="PNG to write")
     query.set_defaults(func=cmd_query)
+
+    report = sub.add_parser("report", help="one self-contained HTML page about a run: "
+                            "samples over time, curves, interpolation, eval, exports")
+    report.add_argument("run_dir", help="training run directory")
+    report.add_argument("--out", default="report.html", help="HTML file to write")
+    report.add_argument("--exports", default="exports",
+                        help="export folder whose records of this run are listed")
+    report.set_defaults(func=cmd_report)
 
     convert = sub.add_parser("convert", help="a published checkpoint (read safely) -> a preset")
     formats = convert.add_subparsers(dest="format", required=True, metavar="FORMAT")
