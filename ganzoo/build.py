@@ -13,7 +13,8 @@ def network_kwargs(config, info):
     classes = info.num_classes if family.conditional else 0
     if (family.conditional or family.aux_classifier) and not info.num_classes:
         raise ValueError(
-            f"Family '{config.family}' needs class labels but dataset '{info.name}' has none: "
+            f"Family '{config.family}' is {'conditional' if family.conditional else 'a classifier'}"
+            f" but dataset '{info.name}' has no labels: "
             "use a labeled dataset (digits, folder:PATH with class subfolders, a tfds dataset "
             "with labels)."
         )
