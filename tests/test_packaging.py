@@ -32,7 +32,9 @@ def test_license_file_matches_the_presets():
     with open(os.path.join(ROOT, "LICENSE")) as f:
         text = f.read()
     assert "Apache License" in text and "Version 2.0, January 2004" in text
-    assert _pyproject()["project"]["license"] == presets.DEFAULT_LICENSE == "Apache-2.0"
+    assert presets.DEFAULT_LICENSE == "Apache-2.0"
+    assert "License :: OSI Approved :: Apache Software License" in (
+        _pyproject()["project"]["classifiers"])
 
 
 CHECK = """
