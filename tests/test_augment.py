@@ -40,3 +40,16 @@ def test_unconditional_samples_are_labeled_by_the_classifier():
     made = augment.classified_samples(generator, classifier, {0: 2, 9: 3},
                                       np.random.default_rng(0), batch_size=10)
     assert made[0].shape == (2, 8, 8, 1) and made[9].shape == (3, 8, 8, 1)
+
+
+def test_conditional_stylegan_samples_are_truncated():
+    from ganzoo.registry import NETWORKS
+
+    generator = NETWORKS.get("stylegan_generator")(
+        latent_dim=4, data_shape=(8, 8, 1), num_classes=10, channel_base=32,
+        channel_max=8).build_for_data()
+    at_mean = [augment.conditional_samples(generator, 3, 2, np.random.default_rng(seed), 0.0)
+               for seed in (0, 1)]
+    np.testing.assert_allclose(at_mean[0], at_mean[1], atol=1e-6)  # psi = 0: the mean image
+    assert augment.conditional_samples(generator, 3, 2, np.random.default_rng(0)).shape == (
+        2, 8, 8, 1)
