@@ -45,11 +45,15 @@ def test_version_and_typo_suggestions(capsys):
     assert "Did you mean 'dcgan'?" in capsys.readouterr().err
 
 
-def test_help_needs_no_tensorflow_and_commands_start_quietly():
+def test_help_needs_no_tensorflow():
     code = ("import sys\nfrom ganzoo.cli import main\ntry:\n    main(['--help'])\n"
             "except SystemExit:\n    pass\nprint('tensorflow' in sys.modules)")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert run.stdout.strip().endswith("False"), run.stdout + run.stderr
+
+
+@pytest.mark.slow
+def test_commands_start_without_tensorflow_messages():
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     run = subprocess.run([sys.executable, "-m", "ganzoo.cli", "list", "networks"], env=env,
                          capture_output=True, text=True, cwd=ROOT)
