@@ -110,20 +110,27 @@ def _check_type(value, annotation, where):
     return value
 
 
+def _child(where, name):
+    """The dotted key of ``name`` inside ``where`` as ``--set`` spells it (``train.steps``):
+    the root label "config" is not part of a key."""
+    return name if where == "config" else f"{where}.{name}"
+
+
 def _fill_dataclass(cls, values, where):
     if not isinstance(values, dict):
         raise ConfigError(f"{where} must be a mapping, got {type(values).__name__}.")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(fields))
     if unknown:
-        raise ConfigError(unknown_name("key", unknown[0], fields, "keys", f"{where}."))
+        raise ConfigError(unknown_name("key", unknown[0], fields, "keys",
+                                       _child(where, "")))
     hints = typing.get_type_hints(cls)
     kwargs = {}
     for name, value in values.items():
         if dataclasses.is_dataclass(hints[name]):
-            kwargs[name] = _fill_dataclass(hints[name], value, f"{where}.{name}")
+            kwargs[name] = _fill_dataclass(hints[name], value, _child(where, name))
         else:
-            kwargs[name] = _check_type(value, hints[name], f"{where}.{name}")
+            kwargs[name] = _check_type(value, hints[name], _child(where, name))
     return cls(**kwargs)
 
 
