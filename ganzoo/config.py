@@ -176,6 +176,8 @@ RANGES = {
     "data.resolution": "[4, 4096]",
     "data.batch_size": "[1, 65536]",
     "data.shuffle_buffer": "[0, 10000000]",
+    "data.load_size": "[0, 4096]",
+    "data.labeled_per_class": "[0, 1000000]",
     "train.steps": "[1, 1000000000]",
     "train.steps_per_epoch": "[1, 1000000000]",
     "train.checkpoint_every": "[1, 1000000000]",
@@ -188,6 +190,8 @@ RANGES = {
     "train.beta_1": "[0, 1)",
     "train.beta_2": "[0, 1)",
     "train.seed": "[0, 2147483647]",
+    "train.log_every": "[1, 1000000000]",
+    "train.lr_decay_epochs": "[0, 1000000]",
     "family_args.d_steps": "[1, 100]",
     "family_args.ema_decay": "[0, 1)",
     "family_args.label_smoothing": "[0, 1)",
@@ -279,18 +283,10 @@ def validate(config):
     _choice(config.train.strategy, STRATEGIES, "train.strategy")
     _check_split(config.data)
     _choice(config.data.preprocess, PREPROCESS, "data.preprocess")
-    for key in ("steps", "steps_per_epoch", "checkpoint_every", "keep_checkpoints", "log_every"):
-        if getattr(config.train, key) < 1:
-            raise ConfigError(f"train.{key} must be >= 1.")
-    if config.train.fid_every < 0 or config.train.fid_samples < 2:
-        raise ConfigError("train.fid_every must be >= 0 (0 = off) and train.fid_samples >= 2.")
-    if config.data.labeled_per_class < 0 or (config.data.labeled_per_class and (
-            family_cls.conditional or family_cls.aux_classifier)
+    if (config.data.labeled_per_class and (family_cls.conditional or family_cls.aux_classifier)
             and not getattr(family_cls, "semi_supervised", False)):
-        raise ConfigError(f"data.labeled_per_class must be >= 0, and > 0 (unlabeled examples) "
-                          f"only for a semi-supervised family (sgan), not {config.family}.")
-    if config.data.batch_size < 1 or config.latent_dim < 1:
-        raise ConfigError("data.batch_size and latent_dim must be >= 1.")
+        raise ConfigError(f"data.labeled_per_class > 0 (unlabeled examples) is only for a "
+                          f"semi-supervised family (sgan), not {config.family}.")
     return config
 
 

@@ -65,7 +65,7 @@ def test_metrics_refuse_image_to_image_generators():
 
 
 def test_fid_config_is_checked():
-    with pytest.raises(ConfigError, match="fid_every must be >= 0"):
+    with pytest.raises(ConfigError, match=r"train.fid_every must be in \[0, "):
         tiny_config("dcgan", **{"train.fid_every": -1})
 
 
