@@ -1,5 +1,7 @@
-"""StyleGAN2: truncation, style mixing, lazy R1 against a hand-computed case, w_avg and
-path-length bookkeeping on 2 replicas, config round trip, export with truncation_psi."""
+"""StyleGAN2: truncation, style mixing as the official code draws it, R1 against a
+hand-computed case, the Adam correction for lazy regularization, regularization updates
+only on their steps (2 replicas), G EMA half-life with ramp-up, path length on the
+shrunken batch, mixed precision, config round trip, export with truncation_psi."""
 
 import keras
 import numpy as np
@@ -81,29 +83,52 @@ class LinearCritic(Discriminator):
         return self.flatten(inputs)
 
 
-def test_lazy_r1_matches_the_hand_computed_value():
-    critic = LinearCritic().build_for_data()
+def tiny_family(**family_args):
+    return StyleGAN2(tiny_generator(), LinearCritic().build_for_data(), **family_args)
+
+
+def test_r1_loss_matches_the_hand_computed_value():
+    family = tiny_family(r1_gamma=3.0, ema_kimg=0)
     a = np.random.default_rng(0).standard_normal((64, 1)).astype("float32")
-    critic.realness.set_weights([a, np.zeros(1, "float32")])
-    family = StyleGAN2(tiny_generator(), critic, r1_gamma=3.0, r1_interval=4, ema_decay=0.0)
-    family.compile(keras.optimizers.Adam(), keras.optimizers.Adam())
+    family.discriminator.realness.set_weights([a, np.zeros(1, "float32")])
     real = np.random.default_rng(1).standard_normal((5, 8, 8, 1)).astype("float32")
-    expected = 3.0 / 2 * float(np.sum(a ** 2)) * 4  # gamma/2 * ||a||^2 * interval
-    np.testing.assert_allclose(float(family.r1(real, None)), expected, rtol=1e-5)
-    family.d_optimizer.iterations.assign(5)
-    assert float(family.r1(real, None)) == 0.0
-    family.d_optimizer.iterations.assign(8)
-    np.testing.assert_allclose(float(family.r1(real, None)), expected, rtol=1e-5)
+    np.testing.assert_allclose(float(family.r1_loss(real, None)),
+                               3.0 / 2 * float(np.sum(a ** 2)), rtol=1e-5)  # gamma/2 ||a||^2
 
 
-def test_w_avg_path_length_and_ema_on_two_replicas():
-    config = tiny_config("stylegan", family_args={"pl_weight": 1.0, "pl_interval": 1,
-                                                  "r1_interval": 1, "ema_decay": 0.5})
+def test_adam_takes_the_lazy_regularization_correction():
+    config = tiny_config("stylegan", family_args={"r1_interval": 16, "pl_interval": 4},
+                         **{"train.g_lr": 0.002, "train.d_lr": 0.004, "train.beta_1": 0.5,
+                            "train.beta_2": 0.99})
+    _, info = load_dataset(config.data, 4)
+    for pl_weight, g_c in ((2.0, 4 / 5), (0.0, 1.0)):
+        config = config_lib.override(config, {"family_args.pl_weight": pl_weight})
+        model = build_family(config, info)
+        for optimizer, lr, c in ((model.g_optimizer, 0.002, g_c),
+                                 (model.d_optimizer, 0.004, 16 / 17)):
+            np.testing.assert_allclose(float(optimizer.learning_rate.numpy()), lr * c, rtol=1e-6)
+            np.testing.assert_allclose([optimizer.beta_1, optimizer.beta_2],
+                                       [0.5 ** c, 0.99 ** c], rtol=1e-12)
+
+
+def test_regularization_updates_only_on_their_steps_on_two_replicas():
+    """R1 every 2 steps and path length every step are separate optimizer updates, on the
+    last step of each interval; w_avg, pl_mean, the EMA and images seen agree on both
+    replicas."""
+    config = tiny_config("stylegan", family_args={"r1_interval": 2, "pl_interval": 1,
+                                                  "pl_weight": 1.0, "ema_kimg": 0.01})
     dataset, info = load_dataset(config.data, 4)
     with runtime.make_strategy("mirrored").scope():
         model = build_family(config, info)
-    history = model.fit(dataset, steps_per_epoch=2, epochs=1, verbose=0).history
+    updates = []
+    record = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: updates.append(
+        (int(model.g_optimizer.iterations.numpy()), int(model.d_optimizer.iterations.numpy()))))
+    history = model.fit(dataset, steps_per_epoch=2, epochs=1, verbose=0,
+                        callbacks=[record]).history
+    assert updates == [(2, 1), (4, 3)]
     assert all(np.isfinite(values[-1]) for values in history.values()), history
+    assert history["r1"][-1] > 0 and history["pl"][-1] > 0
+    assert int(model.batches.numpy()) == 2 and int(model.images_seen.numpy()) == 2 * 4
     copies = [copy.numpy() for copy in model.generator.w_avg.value.values]
     assert np.abs(copies[0]).max() > 0, "w_avg did not move"
     np.testing.assert_array_equal(copies[0], copies[1])
@@ -111,13 +136,58 @@ def test_w_avg_path_length_and_ema_on_two_replicas():
     assert float(model.pl_mean.numpy()) > 0, "path-length mean did not move"
 
 
+def test_ema_beta_is_the_half_life_with_ramp_up():
+    family = tiny_family(ema_kimg=10.0, ema_rampup=0.05)
+    for seen, expected in ((0, 0.0), (1000, 0.5 ** (32 / 50)), (10 ** 6, 0.5 ** (32 / 1e4))):
+        family.images_seen.assign(seen)
+        np.testing.assert_allclose(float(family.ema_beta(32)), expected, rtol=1e-6)
+    assert float(tiny_family(ema_kimg=10.0, ema_rampup=None).ema_beta(32)) == pytest.approx(
+        0.5 ** (32 / 1e4))
+    family.images_seen.assign(640)  # n = 640 x 0.05 = 32 images: beta = 1/2
+    g, ema = family.generator, family.ema_generator
+    for weight in ema.weights:
+        weight.assign(np.zeros(weight.shape, weight.dtype))
+    g.w_avg.assign(np.full(4, 0.3, "float32"))
+    family._update_ema(32)
+    for ema_weight, weight in zip(ema.trainable_weights, g.trainable_weights):
+        np.testing.assert_allclose(ema_weight.numpy(), 0.5 * weight.numpy(), rtol=1e-6)
+    np.testing.assert_array_equal(ema.w_avg.numpy(), g.w_avg.numpy())
+    assert tiny_family(ema_kimg=0).ema_generator is None
+
+
+def test_path_length_runs_on_the_shrunken_batch():
+    family = tiny_family(pl_weight=2.0, pl_batch_shrink=3, pl_decay=0.01)
+    synthesis, batches = family.generator.synthesis, []
+
+    def recorded(ws, noise_mode="const"):
+        batches.append(int(ws.shape[0]))
+        return synthesis(ws, noise_mode)
+
+    family.generator.synthesis = recorded
+    loss = float(family.pl_loss(np.zeros((7, 8, 8, 1), "float32"), None))
+    assert batches == [7 // 3]
+    assert float(family.pl_mean.numpy()) > 0 and np.isfinite(loss) and loss >= 0
+
+
+def test_style_mixing_draws_one_crossover_for_the_batch():
+    family = tiny_family(style_mixing=1.0)
+    for _ in range(3):
+        ws = family.styles(6).numpy()
+        changes = {int(np.argmax(np.abs(np.diff(row, axis=0)).max(1) > 0)) + 1 for row in ws}
+        assert len(changes) == 1 and 1 <= changes.pop() < family.generator.num_ws
+    ws = tiny_family(style_mixing=0.0).styles(6).numpy()
+    np.testing.assert_array_equal(ws, np.repeat(ws[:, :1], ws.shape[1], axis=1))
+
+
 def test_one_step_in_mixed_float16_keeps_float32_images():
     keras.mixed_precision.set_global_policy("mixed_float16")  # conftest resets it
-    config = tiny_config("stylegan")
+    config = tiny_config("stylegan", family_args={"r1_interval": 1, "pl_interval": 1})
     dataset, info = load_dataset(config.data, 4)
     model = build_family(config, info)
+    assert model.d_optimizer.inner_optimizer.beta_2 == pytest.approx(config.train.beta_2 ** 0.5)
     history = model.fit(dataset, steps_per_epoch=1, epochs=1, verbose=0).history
     assert all(np.isfinite(values[-1]) for values in history.values()), history
+    assert int(model.d_optimizer.iterations.numpy()) == 2
     assert model.sampling_generator()(latents(2)).dtype == "float32"
 
 

@@ -55,6 +55,26 @@ def assign_on_every_replica(targets, sources, fn):
     tf.distribute.get_replica_context().merge_call(update)
 
 
+def run_if(condition, fn):
+    """Runs ``fn()`` on every replica only where the scalar bool tensor ``condition`` (the
+    same on every replica) holds; ``fn`` may synchronize replicas (all-reduce, optimizer
+    updates). A lazy regularization step is such an ``fn``.
+
+    A ``tf.cond`` in the replica context cannot hold a synchronization point, so the cond
+    runs in the cross-replica context and enters every replica from there, as Keras'
+    ``LossScaleOptimizer`` does for its finite-gradients branch.
+    """
+    def cross_replica(strategy, condition):
+        def on():
+            strategy.extended.call_for_each_replica(fn)
+            return tf.constant(True)
+
+        tf.cond(strategy.experimental_local_results(condition)[0], on,
+                lambda: tf.constant(False))
+
+    tf.distribute.get_replica_context().merge_call(cross_replica, args=(condition,))
+
+
 def replica_rows(draw, rows):
     """``draw(n)`` (n random rows) for this replica's ``rows`` rows of the global batch.
 
@@ -108,17 +128,20 @@ class GAN(Stabilizers, keras.Model):
         self.d_steps = d_steps
         self.ema_decay = ema_decay
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.ema_generator = None
-        if ema_decay:
-            self.ema_generator = type(generator).from_config(generator.get_config())
-            self.ema_generator.build_for_data()
-            for ema_weight, weight in zip(self.ema_generator.weights, generator.weights):
-                ema_weight.assign(weight)
+        self.ema_generator = self.copy_of_generator() if ema_decay else None
         self.trackers = {
             name: keras.metrics.Mean(name=name)
             for name in ("d_loss", "g_loss", *self.log_names)
         }
         self.built = True
+
+    def copy_of_generator(self):
+        """A new generator with the generator's config and weights (the EMA generator)."""
+        copy = type(self.generator).from_config(self.generator.get_config())
+        copy.build_for_data()
+        for copy_weight, weight in zip(copy.weights, self.generator.weights):
+            copy_weight.assign(weight)
+        return copy
 
     @property
     def latent_dim(self):
