@@ -11,8 +11,11 @@ timed from the end of its first step to the end of its last. Medians are reporte
     python tools/bench_train.py                      # all families*, float32, 1 replica
     python tools/bench_train.py --families dcgan --replicas 2 --jit-compile on
 
-*every family that trains ganzoo's dcgan networks on digits; the others (image-to-image,
-or tied to their own networks) are listed as skipped.
+*every family that trains ganzoo's dcgan networks on digits, plus ``stylegan`` and
+``progan`` on their own networks at their digits recipes' size (latent 64, widths 16..64,
+32x32x1, batch 32; StyleGAN2 with 2 mapping layers, R1 every 16 D steps, no path length),
+each beside a plain-Keras step of the same networks (``_bench_refs.py``); the others
+(image-to-image) are listed as skipped.
 """
 
 import argparse
@@ -21,14 +24,21 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import _bench  # noqa: E402  (tools/ is on sys.path when a tool runs as a script)
+import _bench_refs  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
+from ganzoo import config as config_lib  # noqa: E402
 from ganzoo import runtime  # noqa: E402
-from ganzoo.build import build_family  # noqa: E402
+from ganzoo.build import build_family, build_networks  # noqa: E402
 from ganzoo.data import digits, load_dataset  # noqa: E402
-from ganzoo.registry import FAMILIES  # noqa: E402
+from ganzoo.registry import FAMILIES, zoo_config_path  # noqa: E402
+
+# families timed on their own networks, at their digits recipe: (recipe, overrides)
+OWN_NETWORKS = {"stylegan": ("stylegan_digits_32", {"family_args.pl_weight": 0.0}),
+                "progan": ("progan_digits_32",  # at full size (32x32) after 3 warm-up steps
+                           {"family_args.phase_steps": 1, "family_args.fade_steps": 1})}
 
 
 def parse_args(argv=None):
@@ -220,10 +230,14 @@ def main(argv=None):
     families = FAMILIES.names() if args.families == "all" else args.families.split(",")
 
     def bench_config(family):
+        if family in OWN_NETWORKS:
+            recipe, overrides = OWN_NETWORKS[family]
+            return config_lib.override(config_lib.load_yaml(zoo_config_path(recipe)),
+                                       {**overrides, "train.precision": args.precision})
         return _bench.bench_config(family, args.latent_dim, args.resolution, args.width,
                                    args.batch_size, args.precision)
 
-    models, datasets, rows, skipped = {}, {}, {}, {}
+    models, datasets, rows, skipped, pairs = {}, {}, {}, {}, {"dcgan": "reference"}
     ref_config = bench_config("dcgan")
     datasets["reference"], ref_info = reference_dataset(ref_config, args.batch_size)
     with strategy.scope():
@@ -243,6 +257,12 @@ def main(argv=None):
                             "images_per_step": batch,
                             "params": count_params(models[family].generator,
                                                    models[family].discriminator)}
+            if family in OWN_NETWORKS:
+                plain = f"plain {family}"
+                models[plain] = _bench_refs.build_plain(family, config, build_networks, info)
+                datasets[plain] = datasets[family]
+                rows[plain] = {**rows[family], "variant": f"plain Keras {family}"}
+                pairs[family] = plain
         models["reference"] = build_reference(ref_config, ref_info)
     ref_params = count_params(models["reference"].generator, models["reference"].discriminator)
     rows["reference"] = {"variant": "plain Keras DCGAN", "d_steps": 1,
@@ -255,7 +275,9 @@ def main(argv=None):
         if jit is not None:
             model.jit_compile = jit
 
-    order = ["reference", *families]
+    order = ["reference", *[name for family in families
+                            for name in ([pairs[family]] if family in OWN_NETWORKS else [])
+                            + [family]]]
     traces = {name: count_traces(models[name]) for name in order}
     for name in order:  # warm-up: traces the step and fills the pipelines
         print(f"warm-up {name}", flush=True)
@@ -273,10 +295,12 @@ def main(argv=None):
                           cpu_ms_per_step=1000 * _bench.median(cpu) / args.steps,
                           jit_compile=bool(models[name].jit_compile), traces=len(traces[name]),
                           wall_s=[round(t, 4) for t in wall], cpu_s=[round(t, 4) for t in cpu])
-    if "dcgan" in families:  # paired ratios: each repeat's two runs saw the same load
+    for family, reference in pairs.items():  # paired: each repeat's two runs saw the same load
+        if family not in families:
+            continue
         for key, i in (("vs_reference", 0), ("cpu_vs_reference", 1)):
-            rows["dcgan"][key] = _bench.median(
-                [r[i] / d[i] for r, d in zip(times["reference"], times["dcgan"])])
+            rows[family][key] = _bench.median(
+                [r[i] / d[i] for r, d in zip(times[reference], times[family])])
     columns = ["variant", "d_steps", "ms_per_step", "images_per_s", "best_ms_per_step",
                "cpu_ms_per_step", "vs_reference", "cpu_vs_reference", "traces"]
     _bench.print_table([rows[n] for n in order], columns)
