@@ -44,8 +44,10 @@ def test_shipped_preset_loads_and_matches_its_hashes(name):
     images = np.asarray(generator(latents(generator, 16)))
     assert images.shape == (16, *metadata["data_shape"])
     assert np.all(np.isfinite(images))
-    if len(metadata["data_shape"]) == 3:
-        assert images.min() >= -1.0 and images.max() <= 1.0 and images.std() > 0.1
+    if len(metadata["data_shape"]) == 3:  # tanh outputs stay in [-1, 1]; StyleGAN2's are
+        # unbounded (NVIDIA's code clamps them for pictures and metrics): near that range
+        assert np.mean(np.abs(images - np.clip(images, -1.0, 1.0))) < 0.01
+        assert images.std() > 0.1
     with pytest.warns(UserWarning, match="no discriminator weights"):
         model = presets.load_preset(name)
     np.testing.assert_array_equal(np.asarray(model(latents(generator, 16))), images)

@@ -3,7 +3,8 @@
     python tools/train_presets.py                      # every shipped preset
     python tools/train_presets.py cgan_digits --steps 3000
 
-For each name: train its zoo recipe (zoo_configs/<family>/<name>.yaml) in
+For each name: train its zoo recipe (zoo_configs/<family>/<name>.yaml, or the one
+``RECIPES`` names) in
 runs/zoo/<name> (resumed if already there; the wall-clock training time is kept in
 runs/zoo/<name>/train_seconds.json), measure it (FID and precision/recall with the
 digits extractor for digits, plus per-class accuracy for conditional models; mode
@@ -27,7 +28,9 @@ from ganzoo.data import load_dataset, toy2d
 from ganzoo.metrics import DigitsExtractor, evaluate
 from ganzoo.registry import zoo_config_path
 
-SHIPPED = ("cgan_digits", "dcgan_digits", "gan_ring", "wgan_gp_digits", "wgan_gp_ring")
+SHIPPED = ("cgan_digits", "dcgan_digits", "gan_ring", "stylegan_digits", "wgan_gp_digits",
+           "wgan_gp_ring")
+RECIPES = {"stylegan_digits": "stylegan_digits_32"}  # preset name -> zoo recipe, where they differ
 EVAL_IMAGES = 2000
 RING_POINTS = 10000
 TRAINING_DATA = {
@@ -39,7 +42,7 @@ TRAINING_DATA = {
 
 def train_run(name, run_dir, steps=None):
     """Trains (or resumes) the recipe ``name``; returns the total training seconds."""
-    config = config_lib.load_yaml(zoo_config_path(name))
+    config = config_lib.load_yaml(zoo_config_path(RECIPES.get(name, name)))
     if steps:
         config = config_lib.override(config, {"train.steps": steps})
     timing_path = os.path.join(run_dir, "train_seconds.json")
@@ -82,10 +85,13 @@ def measure(model, config, info):
                                  "(3 std, a mode needs >= 1% of the samples)"}
 
     def sample_fn(batch_size):
+        """Samples in [-1, 1]: clipped, as NVIDIA's metrics clamp StyleGAN2's unbounded
+        output (a no-op for the tanh generators)."""
         z = rng.standard_normal((batch_size, generator.latent_dim)).astype(np.float32)
-        if not generator.num_classes:
-            return generator(z)
-        return generator([z, rng.integers(generator.num_classes, size=batch_size, dtype=np.int32)])
+        inputs = z
+        if generator.num_classes:
+            inputs = [z, rng.integers(generator.num_classes, size=batch_size, dtype=np.int32)]
+        return keras.ops.clip(generator(inputs), -1.0, 1.0)
 
     extractor = DigitsExtractor()
     real = load_dataset(config.data, info.num_examples, repeat=False)[0]  # one batch: all
@@ -116,6 +122,7 @@ def main(argv=None):
         print(f"{name}: {json.dumps(metrics)}", flush=True)
         presets.save_preset(model, os.path.join(args.out, name), config, info,
                             include_discriminator=False, metadata={
+                                "steps": config.train.steps,  # not G updates: lazy ones too
                                 "metrics": metrics, "train_seconds": round(seconds[name], 1),
                                 "trained_on": f"{os.cpu_count()}-core CPU, shared with other "
                                               f"jobs (tools/train_presets.py)",
