@@ -243,5 +243,5 @@ def test_evaluate_under_a_distribution_strategy(test_digits, real_train):
 
 
 def test_unknown_metric_lists_choices(digits):
-    with pytest.raises(ValueError, match="Valid choices: fid, is, kid, pr"):
+    with pytest.raises(ValueError, match="Valid choices: accuracy, fid, is, kid, pr"):
         evaluation.evaluate(noise, None, digits, metrics=("fd",), n=10)

@@ -90,7 +90,7 @@ def test_options_are_validated_family_args():
         _model("wgan_gp", label_smoothing=0.1)
     with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\)"):
         _model(label_smoothing=1.0)
-    with pytest.raises(ValueError, match="unrolled_steps must be >= 0"):
+    with pytest.raises(ValueError, match=r"unrolled_steps must be in \[0, 100\]"):
         _model(unrolled_steps=-1)
     with pytest.raises(config_lib.ConfigError, match="feature_matching must be float"):
         tiny_config("gan", family_args={"feature_matching": "yes"})
