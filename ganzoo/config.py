@@ -284,7 +284,7 @@ def validate(config):
     _check_split(config.data)
     _choice(config.data.preprocess, PREPROCESS, "data.preprocess")
     if (config.data.labeled_per_class and (family_cls.conditional or family_cls.aux_classifier)
-            and not getattr(family_cls, "semi_supervised", False)):
+            and not family_cls.semi_supervised):
         raise ConfigError(f"data.labeled_per_class > 0 (unlabeled examples) is only for a "
                           f"semi-supervised family (sgan), not {config.family}.")
     return config

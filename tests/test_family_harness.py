@@ -1,31 +1,50 @@
 """Every registered family through the shared harness (``harness.py``): steps on 1 and 2
-replicas, mixed precision, checkpoint, preset and export round trips."""
+replicas, mixed precision, checkpoint, preset and export round trips.
+
+The family is a module-scoped parameter, so pytest runs all checks of one family before
+the next and frees each family's trained model when it moves on."""
 
 import pytest
 
 import harness
+from ganzoo.registry import FAMILIES
 
 
-def test_steps_on_one_and_two_replicas(family_name):
-    harness.run_step_test(family_name)
+@pytest.fixture(scope="module", params=FAMILIES.names())
+def family(request):
+    return request.param
 
 
-def test_mixed_precision_step(family_name):
-    harness.run_precision_test(family_name)
+@pytest.fixture(scope="module")
+def trained_one(family):
+    return harness.trained(family)
 
 
-def test_checkpoint_round_trip(family_name, tmp_path):
-    harness.run_checkpoint_test(family_name, tmp_path)
+def test_steps_on_one_and_two_replicas(family, trained_one):
+    harness.run_step_test(family, trained_one)
 
 
-def test_preset_round_trip(family_name, tmp_path):
-    harness.run_preset_test(family_name, tmp_path)
+def test_mixed_precision_step(family):
+    harness.run_precision_test(family)
 
 
-def test_export_parity(family_name, tmp_path):
-    harness.run_export_test(family_name, tmp_path)
+def test_checkpoint_round_trip(trained_one, tmp_path):
+    harness.run_checkpoint_test(trained_one, tmp_path)
+
+
+def test_preset_round_trip(trained_one, tmp_path):
+    harness.run_preset_test(trained_one, tmp_path)
+
+
+def test_export_parity(trained_one, tmp_path):
+    harness.run_export_test(trained_one, tmp_path)
 
 
 @pytest.mark.slow
-def test_bfloat16_step(family_name):
-    harness.run_precision_test(family_name, "mixed_bfloat16")
+def test_tflite_export_parity(trained_one, tmp_path):
+    harness.run_export_test(trained_one, tmp_path, "saved_model,tflite")
+
+
+@pytest.mark.slow
+def test_bfloat16_step(family):
+    harness.run_precision_test(family, "mixed_bfloat16")

@@ -16,7 +16,8 @@ from ganzoo.data import toy2d
 from ganzoo.registry import zoo_configs
 
 
-@pytest.mark.parametrize("preset, at_least", [("gan_ring", 6), ("wgan_gp_ring", 8)])
+@pytest.mark.parametrize("preset, at_least", [
+    pytest.param("gan_ring", 6, marks=pytest.mark.slow), ("wgan_gp_ring", 8)])
 def test_ring_modes_covered(preset, at_least, tmp_path):
     config = config_lib.load_yaml(zoo_configs()[preset])
     model = training.train(config, str(tmp_path), verbose=0)

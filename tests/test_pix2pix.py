@@ -63,13 +63,3 @@ def test_side_by_side_pairs(tmp_path):
     np.testing.assert_allclose(batch["b"], 1.0, atol=0.02)
     with pytest.raises(DatasetError, match="does not exist"):
         load_dataset(config_lib.DataConfig(name=f"pairs:{tmp_path}/nothing"), 1)
-
-
-def test_export_of_the_unet_takes_images(tmp_path):
-    from ganzoo.export import export
-
-    model, _ = _model(tiny_config("pix2pix"))
-    record = export(model.sampling_generator(), "saved_model,tflite", str(tmp_path),
-                    name="pix2pix", fresh_process=False)
-    assert max(record["saved_model"]["max_abs_diff"].values()) <= 1e-4
-    assert record["tflite"]["files"]["float32"]["max_abs_diff"] <= 1e-4

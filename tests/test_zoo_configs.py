@@ -2,7 +2,7 @@
 
 Recipes on tensorflow-datasets data run through tfds' own code on mocked records
 (``tfds.testing.mock_data``), since nothing can be downloaded here; the architecture
-is the recipe's own, only the batch, the step count and resolutions above 64 shrink.
+is the recipe's own, only the batch, the step count and resolutions above 32 shrink.
 """
 
 import contextlib
@@ -36,8 +36,8 @@ def test_zoo_config_trains_one_step(preset, tmp_path):
     config = config_lib.override(config, {
         "data.batch_size": 2, "data.shuffle_buffer": 4, "train.steps": 1,
         "train.steps_per_epoch": 1, "train.sample_grid": 2,
-        # the recipe's architecture at 64 px at most: 256 px steps take minutes on 2 cores
-        "data.resolution": min(config.data.resolution, 64), "data.load_size": 0})
+        # the recipe's architecture at 32 px at most: 256 px steps take minutes on 2 cores
+        "data.resolution": min(config.data.resolution, 32), "data.load_size": 0})
     if config.data.name.startswith("pairs:"):  # a downloaded folder: use the paired toy
         config = config_lib.override(config, {"data.name": "digits_edges"})
     with _data_source(config.data.name):

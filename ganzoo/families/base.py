@@ -17,6 +17,7 @@ family instead of branching on which family it is. A family class declares
                         conditional) or "image" (image-to-image families)
     generator_defaults, discriminator_defaults
                         network arguments its recipes need not repeat
+    semi_supervised     whether it trains on partly labeled data (data.labeled_per_class)
 and may override
     d_loss / g_loss     its objective (required)
     penalty             a regulariser added to the discriminator loss (gradient penalty ...)
@@ -110,6 +111,7 @@ class GAN(Stabilizers, keras.Model):
     input_kind = "noise"
     generator_defaults = {}
     discriminator_defaults = {}
+    semi_supervised = False
     conditional = False
     aux_classifier = False
     log_names = ()
