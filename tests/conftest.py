@@ -57,6 +57,19 @@ def family_name(request):
     return request.param
 
 
+@pytest.fixture(autouse=True, scope="module")
+def fresh_keras_state():
+    """Each test module ends by dropping Keras' global state and the graphs its models
+    traced, so the suite's memory does not grow module after module."""
+    yield
+    import gc
+
+    import keras
+
+    keras.backend.clear_session()
+    gc.collect()
+
+
 @pytest.fixture(autouse=True)
 def float32_policy():
     """Each test starts (and leaves) the global dtype policy at float32."""

@@ -111,6 +111,7 @@ def test_adam_takes_the_lazy_regularization_correction():
                                        [0.5 ** c, 0.99 ** c], rtol=1e-12)
 
 
+@pytest.mark.slow  # 25 s; the harness runs stylegan on 2 replicas in the default suite
 def test_regularization_updates_only_on_their_steps_on_two_replicas():
     """R1 every 2 steps and path length every step are separate optimizer updates, on the
     last step of each interval; w_avg, pl_mean, the EMA and images seen agree on both
