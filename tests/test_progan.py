@@ -105,6 +105,7 @@ def test_rejects_bad_schedules_and_other_networks():
         build_family(tiny_config("progan", arch="dcgan"), info)
 
 
+@pytest.mark.slow  # 10 s; the harness exports progan (level 0) in the default suite
 def test_export_at_the_current_level(tmp_path):
     g = NETWORKS.get("progan_generator")(latent_dim=4, name="tiny_progan", **NET).build_for_data()
     g.set_growth(1, 0.5)

@@ -180,6 +180,7 @@ def test_style_mixing_draws_one_crossover_for_the_batch():
     np.testing.assert_array_equal(ws, np.repeat(ws[:, :1], ws.shape[1], axis=1))
 
 
+@pytest.mark.slow  # 10 s; the harness runs a stylegan mixed_float16 step in the default suite
 def test_one_step_in_mixed_float16_keeps_float32_images():
     keras.mixed_precision.set_global_policy("mixed_float16")  # conftest resets it
     config = tiny_config("stylegan", family_args={"r1_interval": 1, "pl_interval": 1})
