@@ -78,9 +78,8 @@ def preview_outputs(model):
     if model.input_kind == "noise":
         return keras.ops.convert_to_numpy(model.sample(3, seed=5))
     translators = model.translators()
-    x = np.random.default_rng(5).uniform(-1, 1, (3, *model.generator.data_shape))
-    return np.concatenate([keras.ops.convert_to_numpy(g(x.astype("float32")))
-                           for g in translators.values()])
+    return np.concatenate([keras.ops.convert_to_numpy(g(np.random.default_rng(5).uniform(
+        -1, 1, (3, *g.input_shape_of_data())).astype("float32"))) for g in translators.values()])
 
 
 def run_checkpoint_test(trained_one, tmp_path):

@@ -23,6 +23,8 @@ CASES = {
     "unet_generator": dict(data_shape=(64, 64, 1), ngf=2, depth=6, norm="instance"),
     "patchgan_discriminator": dict(data_shape=(16, 16, 3), ndf=4, n_layers=2, norm="batch",
                                    spectral_norm=True),
+    "srgan_generator": dict(data_shape=(16, 16, 3), scale=4, width=4, n_blocks=2),
+    "inpaint_generator": dict(data_shape=(16, 16, 1), ngf=4, norm="instance"),
 }
 
 
@@ -40,7 +42,8 @@ def test_config_round_trip(name):
     clone.set_weights(net.get_weights())
     rng = np.random.default_rng(0)
     noise = name.endswith("generator") and not isinstance(net, ImageGenerator)
-    shape = (2, net.latent_dim) if noise else (2, *net.data_shape)
+    shape = ((2, net.latent_dim) if noise else (2, *net.input_shape_of_data())
+             if isinstance(net, ImageGenerator) else (2, *net.data_shape))
     x = rng.standard_normal(shape).astype("float32")
     inputs = [x, np.array([0, 1], "int32")] if net.num_classes else x
     outputs, clone_outputs = net(inputs), clone(inputs)
