@@ -5,7 +5,6 @@ from ganzoo.networks import dcgan, mlp
 from ganzoo.networks import patchgan, resnet, unet
 from ganzoo.networks import progan, stylegan
 from ganzoo.networks import inpaint, srgan
-from ganzoo.networks import stackgan
 
 __all__ = ["dcgan", "mlp", "patchgan", "resnet", "unet", "progan", "stylegan", "inpaint",
-           "srgan", "stackgan"]
+           "srgan"]
