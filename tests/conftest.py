@@ -24,6 +24,10 @@ FAMILY_ARCH = {"progan": "progan", "stylegan": "stylegan"}  # families that need
 TINY_NET.update(resnet={"ngf": 4, "n_blocks": 1}, unet={"ngf": 4},
                 patchgan={"ndf": 4, "n_layers": 1})
 TINY_NET.update(srgan={"width": 4, "n_blocks": 1, "scale": 2}, inpaint={"ngf": 4})
+# text-to-image: its own networks and captioned dataset
+FAMILY_ARCH["stackgan"] = "stackgan"
+TINY_NET["stackgan"] = {"width": 2, "embed_dim": 4, "text_dim": 4}
+FAMILY_DATA = {"stackgan": "digits_captions"}
 # image-to-image families: (their two-domain toy dataset, generator arch, discriminator arch)
 IMAGE_TO_IMAGE = {"cyclegan": ("digits_inverted", "resnet", "patchgan"),
                   "pix2pix": ("digits_edges", "unet", "patchgan"),
@@ -41,6 +45,7 @@ def tiny_config(family, dataset="digits", arch=None, **overrides):
     """A config small enough that one step takes well under a second."""
     arch = arch or FAMILY_ARCH.get(family, "dcgan")
     d_arch = arch
+    dataset = FAMILY_DATA.get(family, dataset)
     if family in IMAGE_TO_IMAGE:
         dataset, arch, d_arch = IMAGE_TO_IMAGE[family]
     values = {

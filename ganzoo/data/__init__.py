@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from ganzoo.data import digits, folder, toy2d  # noqa: F401  (registers digits, ring, grid)
 from ganzoo.data import paired  # registers digits_inverted, digits_edges
+from ganzoo.data import captions  # registers digits_captions; reads captions:DIR
 from ganzoo.data import subsets
 from ganzoo.data.base import DatasetError, DatasetInfo
 from ganzoo.registry import DATASETS
@@ -26,7 +27,8 @@ CACHE_LIMIT_BYTES = 1 << 30  # datasets whose float32 examples fit in 1 GiB are 
 
 def dataset_names():
     """What ``ganzoo list`` shows: registered names, then the two open-ended forms."""
-    return DATASETS.names() + [f"{FOLDER_PREFIX}PATH", "<any tfds name>",
+    return DATASETS.names() + [f"{FOLDER_PREFIX}PATH", f"{captions.PREFIX}DIR",
+                               "<any tfds name>",
                                *paired.OPEN_FORMS]
 
 
@@ -36,6 +38,8 @@ def _build(config, seed):
         return paired.build(config, seed)
     if name.startswith(FOLDER_PREFIX):
         return subsets.take_slice(folder.build(config, name[len(FOLDER_PREFIX):]), config.split)
+    if captions.handles(name):
+        return subsets.take_slice(captions.build_folder(config), config.split)
     if name in DATASETS:
         return subsets.take_slice(DATASETS.get(name)(config), config.split)
     from ganzoo.data import tfds_source  # imports tensorflow_datasets only when needed

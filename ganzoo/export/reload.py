@@ -7,7 +7,8 @@ ganzoo, so it proves the SavedModel is self-contained):
         SAVED_MODEL INPUTS.npz OUTPUTS.npz SEED CLI_OUTDIR
 
 1. ``tf.saved_model.load``: ``serving_default`` on the inputs and on their first row
-   (batch polymorphism), ``generate`` twice with SEED; every output -> OUTPUTS.npz as
+   (batch polymorphism), ``generate`` twice with SEED (and the inputs it also takes:
+   truncation_psi, token ids); every output -> OUTPUTS.npz as
    ``<call>__<output name>``.
 2. ``saved_model_cli run --signature_def serving_default`` on the same inputs
    -> CLI_OUTDIR/<output name>.npy (its ``main`` exits the process).
@@ -29,10 +30,10 @@ def reload_outputs(path, inputs, seed):
         for name, value in model.signatures["serving_default"](**feed).items():
             results[f"serving_default_{batch}__{name}"] = value.numpy()
     generate = {"seed": tf.constant(seed, tf.int64), "batch_size": tf.constant(rows, tf.int32)}
-    if "truncation_psi" in inputs:
-        generate["truncation_psi"] = tf.constant(inputs["truncation_psi"], tf.float32)
     for run in ("first", "second") if "generate" in model.signatures else ():
-        for name, value in model.signatures["generate"](**generate).items():
+        takes = model.signatures["generate"].structured_input_signature[1]
+        given = {k: tf.constant(v) for k, v in inputs.items() if k in takes and k not in generate}
+        for name, value in model.signatures["generate"](**generate, **given).items():
             results[f"generate_{run}__{name}"] = value.numpy()
     return results
 

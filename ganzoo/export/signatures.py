@@ -6,13 +6,16 @@ latent (``supports_truncation``) -> ``images`` [batch, H, W, C] float32 in [0, 1
 ``images_uint8``; a generator of points (2-D toy data, flat vectors) returns ``points``
 [batch, *data_shape] float32 as they are.
 
-``generate``: ``seed`` int64 + ``batch_size`` int32 (+ ``truncation_psi``) -> the same
+``generate``: ``seed`` int64 + ``batch_size`` int32 (+ ``truncation_psi``, + the
+``condition_inputs`` with ``batch_size`` rows) -> the same
 outputs plus the ``noise`` (and ``labels``) drawn by stateless RNG: the same seed gives the
 same samples, on any server.
 
 An image-to-image generator (cyclegan, pix2pix) takes ``images`` [batch, H, W, C] float32
 in [-1, 1] instead of noise, and has no ``generate``. Each generator says what it takes
-(``serving_inputs``).
+(``serving_inputs``). A generator may also name ``condition_inputs``: served inputs the
+client gives and ``generate`` never draws (stackgan's ``tokens`` [batch, L] int32); both
+signatures take them, and the generator is called with [noise, labels?, *conditions].
 """
 
 import tensorflow as tf
@@ -49,14 +52,30 @@ def generate_specs(generator):
              "batch_size": tf.TensorSpec([], tf.int32, "batch_size")}
     if getattr(generator, "supports_truncation", False):
         specs["truncation_psi"] = tf.TensorSpec([], tf.float32, "truncation_psi")
-    return specs
+    served = input_specs(generator)
+    return {**specs, **{name: served[name] for name in condition_names(generator)}}
 
 
-def generator_outputs(generator, noise=None, labels=None, truncation_psi=None, images=None):
+def condition_names(generator):
+    """The generator's served inputs that are given, never drawn (``condition_inputs``)."""
+    return tuple(getattr(generator, "condition_inputs", ()))
+
+
+def call_inputs(generator, served):
+    """The generator's call inputs from served tensors by name: ``images``; else ``noise``,
+    followed by ``labels`` and the ``condition_names`` the generator takes."""
+    if served.get("images") is not None:
+        return served["images"]
+    given = [served[name] for name in ("labels", *condition_names(generator))
+             if served.get(name) is not None]
+    return [served["noise"], *given] if given else served["noise"]
+
+
+def generator_outputs(generator, truncation_psi=None, **served):
     """The served outputs of one generator call (inference mode)."""
-    inputs = images if images is not None else noise if labels is None else [noise, labels]
     extra = {} if truncation_psi is None else {"truncation_psi": truncation_psi}
-    samples = tf.cast(generator(inputs, training=False, **extra), tf.float32)
+    samples = tf.cast(generator(call_inputs(generator, served), training=False, **extra),
+                      tf.float32)
     if not makes_images(generator):
         return {"points": samples}
     images = tf.clip_by_value((samples + 1.0) / 2.0, 0.0, 1.0)
@@ -76,7 +95,7 @@ def serving_function(generator, batch_size=None):
 
 
 def generate_function(generator):
-    def generate(seed, batch_size, truncation_psi=None):
+    def generate(seed, batch_size, truncation_psi=None, **conditions):
         noise = tf.random.stateless_normal([batch_size, generator.latent_dim],
                                            seed=tf.stack([seed, tf.constant(0, tf.int64)]))
         drawn = {"noise": noise}
@@ -84,8 +103,8 @@ def generate_function(generator):
             drawn["labels"] = tf.random.stateless_uniform(
                 [batch_size], seed=tf.stack([seed, tf.constant(1, tf.int64)]),
                 minval=0, maxval=generator.num_classes, dtype=tf.int32)
-        return {**generator_outputs(generator, **drawn, truncation_psi=truncation_psi),
-                **drawn}
+        return {**generator_outputs(generator, **drawn, **conditions,
+                                    truncation_psi=truncation_psi), **drawn}
 
     return _with_signature(generate, generate_specs(generator))
 

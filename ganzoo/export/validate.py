@@ -38,6 +38,8 @@ def reference_inputs(generator, rows=4, seed=0):
         (rows, generator.latent_dim)).astype(np.float32)}
     if "labels" in specs:
         inputs["labels"] = (np.arange(rows) % generator.num_classes).astype(np.int32)
+    if signatures.condition_names(generator):
+        inputs.update(generator.example_conditions(rows))
     if "truncation_psi" in specs:
         inputs["truncation_psi"] = np.float32(0.7)
     return inputs
@@ -45,10 +47,8 @@ def reference_inputs(generator, rows=4, seed=0):
 
 def keras_samples(generator, inputs):
     """What the served ``images`` (or ``points``) must be: the Keras generator's output."""
-    noise, labels = inputs.get("noise"), inputs.get("labels")
     extra = {"truncation_psi": inputs["truncation_psi"]} if "truncation_psi" in inputs else {}
-    raw = generator(inputs["images"] if "images" in inputs else noise if labels is None
-                    else [noise, labels], training=False, **extra)
+    raw = generator(signatures.call_inputs(generator, inputs), training=False, **extra)
     raw = np.asarray(raw, np.float32)
     # served images are clipped to [0, 1]: generators with a linear output (ProGAN,
     # StyleGAN) can overshoot
