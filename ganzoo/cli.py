@@ -6,6 +6,8 @@
     ganzoo translate RUN_DIR --input DIR --direction a2b --out DIR   (cyclegan, pix2pix)
     ganzoo interpolate RUN_DIR_OR_PRESET --seeds 1,2 --steps 8 --method slerp --out a.gif
     ganzoo arithmetic RUN_DIR_OR_PRESET --plus 3,5 --minus 7 --out strip.png
+    ganzoo project RUN_DIR_OR_PRESET IMAGE... --out DIR   (latents of real images, .npy)
+    ganzoo interpolate RUN_DIR_OR_PRESET --latent a.npy --latent b.npy --out a.png
     ganzoo eval RUN_DIR_OR_PRESET --metrics fid,kid,is,pr --n 10000 [--extractor digits]
     ganzoo eval RUN_DIR_OR_PRESET --protocol paper [--reference-stats FILE.npz]   (50k FID)
     ganzoo stats DATASET --out FILE.npz   (FID mu/sigma, the TTUR / pytorch-fid format)
@@ -197,7 +199,11 @@ def cmd_interpolate(args):
     from ganzoo import latent
 
     generator = latent.check_noise_generator(ganzoo.load_generator(args.target), args.target)
-    latents = [latent.seed_latent(seed, generator.latent_dim) for seed in args.seeds]
+    seeds = args.seeds if args.seeds is not None else ([] if args.latent else [1, 2])
+    latents = latent.common_space(
+        generator, [*(latent.load_latent(path, generator) for path in args.latent),
+                    *(latent.seed_latent(seed, generator.latent_dim) for seed in seeds)],
+        args.label)
     outputs = latent.generate(generator, latent.path(latents, args.steps, args.method),
                               args.label)
     print(f"Wrote {_save_strip(outputs, args.out)}")
@@ -209,13 +215,30 @@ def cmd_arithmetic(args):
     from ganzoo import latent
 
     generator = latent.check_noise_generator(ganzoo.load_generator(args.target), args.target)
-    plus = [latent.seed_latent(seed, generator.latent_dim) for seed in args.plus]
-    minus = [latent.seed_latent(seed, generator.latent_dim) for seed in args.minus]
-    directions = [args.scale * latent.digit_direction(generator, digit, args.direction_samples)
+    plus = [*(latent.load_latent(path, generator) for path in args.latent),
+            *(latent.seed_latent(seed, generator.latent_dim) for seed in args.plus)]
+    minus = [*(latent.load_latent(path, generator) for path in args.minus_latent),
+             *(latent.seed_latent(seed, generator.latent_dim) for seed in args.minus)]
+    operands = latent.common_space(generator, [*plus, *minus], args.label)
+    plus, minus = operands[:len(plus)], operands[len(plus):]
+    in_w = bool(operands) and np.ndim(operands[0]) == 2
+    directions = [args.scale * latent.digit_direction(generator, digit, args.direction_samples,
+                                                      in_w=in_w)
                   for digit in args.attribute_direction]
     result = latent.arithmetic(plus, minus, directions)
     outputs = latent.generate(generator, np.stack([*plus, *minus, result]), args.label)
     print(f"Wrote {_save_strip(outputs, args.out)}")
+
+
+def cmd_project(args):
+    from ganzoo.project import project_files
+
+    record = project_files(
+        args.target, args.images, args.out, args.extractor, args.steps, args.seed,
+        args.w_plus, args.restarts, args.label, args.pixel_weight, args.vgg_weights,
+        args.inception_weights, args.fid_weights)
+    print(f"Wrote {len(record['images'])} projection(s) ({record['latent']} latents, "
+          f"NAME.npy) to {args.out}: {os.path.join(args.out, 'projection.json')}")
 
 
 def cmd_export(args):
@@ -442,11 +465,16 @@ def parser(converters=True):
     stats.set_defaults(func=cmd_stats)
     interpolate = sub.add_parser("interpolate", help="images along a latent path between seeds")
     interpolate.add_argument("target", help="run directory or preset")
-    interpolate.add_argument("--seeds", type=_seed_list, default=[1, 2],
-                             help="comma list of >= 2 seeds, e.g. 1,2,3 (default 1,2)")
+    interpolate.add_argument("--seeds", type=_seed_list,
+                             help="comma list of >= 2 seeds, e.g. 1,2,3 (default 1,2; none "
+                             "with --latent), after the --latent files")
+    interpolate.add_argument("--latent", action="append", default=[], metavar="FILE.npy",
+                             help="a latent that `ganzoo project` wrote (repeatable): z, or a "
+                             "StyleGAN's w+ (then seeds are mapped to W too)")
     interpolate.add_argument("--steps", type=int, default=8, help="images per segment")
-    interpolate.add_argument("--method", choices=["slerp", "lerp"], default="slerp",
-                             help="great-circle (slerp) or straight (lerp) path")
+    interpolate.add_argument("--method", choices=["slerp", "lerp"],
+                             help="great-circle (slerp) or straight (lerp) path (default slerp "
+                             "for z, lerp for w+)")
     interpolate.add_argument("--label", type=int, help="class, for a conditional generator")
     interpolate.add_argument("--out", default="interpolation.png", help="a .png strip or a .gif")
     interpolate.set_defaults(func=cmd_interpolate)
@@ -456,6 +484,10 @@ def parser(converters=True):
     arithmetic.add_argument("target", help="run directory or preset")
     arithmetic.add_argument("--plus", type=_seed_list, default=[], help="seeds to add, e.g. 3,5")
     arithmetic.add_argument("--minus", type=_seed_list, default=[], help="seeds to subtract")
+    arithmetic.add_argument("--latent", action="append", default=[], metavar="FILE.npy",
+                            help="a latent to add, as `ganzoo project` wrote it (repeatable)")
+    arithmetic.add_argument("--minus-latent", action="append", default=[], metavar="FILE.npy",
+                            help="a latent file to subtract (repeatable)")
     arithmetic.add_argument("--attribute-direction", type=int, action="append", default=[],
                             metavar="DIGIT", help="digits models: add the direction toward "
                             "DIGIT (mean latent of samples classified as DIGIT minus the rest)")
@@ -466,6 +498,34 @@ def parser(converters=True):
     arithmetic.add_argument("--out", default="arithmetic.png",
                             help="PNG strip: plus, minus, result (or a .gif)")
     arithmetic.set_defaults(func=cmd_arithmetic)
+
+    projector = sub.add_parser("project", help="latents that reproduce real images "
+                               "(StyleGAN: w or w+ as NVIDIA's projector; others: z)")
+    projector.add_argument("target", help="run directory or preset")
+    projector.add_argument("images", nargs="+", metavar="IMAGE",
+                           help="image files (any size; resized to the model's)")
+    projector.add_argument("--out", required=True, help="output folder: NAME_target.png, "
+                           "NAME_projected.png, NAME.npy, projection.png, projection.json")
+    projector.add_argument("--steps", type=int, default=1000, help="optimisation steps")
+    projector.add_argument("--w-plus", action="store_true",
+                           help="StyleGAN: one w per layer (w+) instead of one w")
+    projector.add_argument("--restarts", type=int, default=4,
+                           help="z families: random starts per image, the best kept")
+    projector.add_argument("--label", type=int, help="class of the images, for a conditional "
+                           "generator (required there)")
+    projector.add_argument("--extractor", help="perceptual features: digits, fid_inception, "
+                           "inception, vgg16 or pixels (default: digits for digits models, "
+                           "vgg16 with --vgg-weights, else as eval picks)")
+    projector.add_argument("--pixel-weight", type=float, default=1.0,
+                           help="weight of the pixel MSE beside the feature distance")
+    projector.add_argument("--vgg-weights", metavar="PATH", help="Keras VGG16 ImageNet "
+                           "weights without top (.h5); never downloaded")
+    projector.add_argument("--fid-weights", metavar="PATH", help="FID Inception weights, as "
+                           "for eval")
+    projector.add_argument("--inception-weights", metavar="PATH",
+                           help="InceptionV3 ImageNet weights .h5, as for eval")
+    projector.add_argument("--seed", type=int, default=0, help="seed of the starting points")
+    projector.set_defaults(func=cmd_project)
 
     export = sub.add_parser("export", help="SavedModel for TF Serving and TFLite files")
     export.add_argument("target", help="run directory or preset")
@@ -526,7 +586,7 @@ def parser(converters=True):
 
 
 # integer options that count something (the config layer checks train's own values)
-AT_LEAST_ONE = ("n", "batch_size", "tflite_batch", "direction_samples")
+AT_LEAST_ONE = ("n", "batch_size", "tflite_batch", "direction_samples", "restarts")
 
 
 def check_values(args):
@@ -537,8 +597,10 @@ def check_values(args):
             raise ValueError(f"{flag} must be >= 1, got {value}.")
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"{flag} must be a finite number, got {value}.")
-    if args.command == "interpolate" and args.steps < 1:
+    if args.command in ("interpolate", "project") and args.steps < 1:
         raise ValueError(f"--steps must be >= 1, got {args.steps}.")
+    if args.command == "project" and args.pixel_weight < 0:
+        raise ValueError(f"--pixel-weight must be >= 0, got {args.pixel_weight}.")
 
 
 def quiet_tensorflow():
