@@ -126,7 +126,12 @@ def cmd_train(args):
     short = dataset_short_name(config.data.name)
     run_dir = args.resume or args.out or os.path.join(
         "runs", recipe if short in recipe else f"{recipe}-{short}")
-    model = training.train(config, run_dir, recipe=recipe)
+    initialize = None
+    if args.init_from:
+        from ganzoo import transfer
+
+        initialize = transfer.initializer(args.init_from)
+    model = training.train(config, run_dir, recipe=recipe, initialize=initialize)
     samples = os.path.join(run_dir, "samples")
     if os.path.isdir(samples):  # with several workers, only the chief writes samples
         print(f"Done. Samples: {os.path.join(samples, sorted(os.listdir(samples))[-1])}")
@@ -402,6 +407,9 @@ def parser(converters=True):
     train.add_argument("--out", help="run directory (default: runs/<recipe>, plus "
                        "-<dataset> when --dataset is not the recipe's)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue a run")
+    train.add_argument("--init-from", metavar="PRESET_OR_RUN",
+                       help="start from this preset's or run's G, EMA G and D weights (fresh "
+                       "optimizers, step 0; same networks needed)")
     train.add_argument("--save-preset", metavar="PATH",
                        help="also write the trained model as a zoo preset (folder, .tar.gz or .zip)")
     train.set_defaults(func=cmd_train)

@@ -216,7 +216,7 @@ def run_steps(model, dataset, start, steps, steps_per_epoch, callbacks):
     callback_list.on_train_end(logs)
 
 
-def train(config, run_dir, verbose="auto", recipe=None):
+def train(config, run_dir, verbose="auto", recipe=None, initialize=None):
     """Trains ``config`` in ``run_dir``, resuming from its newest intact checkpoint.
 
     Args:
@@ -226,6 +226,13 @@ def train(config, run_dir, verbose="auto", recipe=None):
             plain lines every ``train.log_every`` steps otherwise), 2 (plain lines always)
             or 0 (no start line, no progress).
         recipe: str, the recipe's name for the start line (default: the run directory's).
+        initialize: callable(model) -> str, run on the freshly built model when the run has
+            no checkpoint yet, before any file is written (transfer learning:
+            ``ganzoo.transfer.initializer``); what it returns, if anything, is printed.
+            Default None.
+
+    The dataset is ``config.data.name``; data passed from Python is one too while
+    ``ganzoo.data.arrays.registered`` holds it (``ganzoo.train`` does that).
 
     SIGTERM / SIGINT write a checkpoint at the next step boundary and raise
     ``Preempted`` (a SystemExit with status 128 + signal number).
@@ -234,10 +241,10 @@ def train(config, run_dir, verbose="auto", recipe=None):
     strategy = runtime.make_strategy(config.train.strategy)
     chief = runtime.is_chief(strategy)
     with locking.folder_lock(run_dir) if chief else contextlib.nullcontext():
-        return _train_locked(config, run_dir, strategy, chief, verbose, recipe)
+        return _train_locked(config, run_dir, strategy, chief, verbose, recipe, initialize)
 
 
-def _train_locked(config, run_dir, strategy, chief, verbose, recipe):
+def _train_locked(config, run_dir, strategy, chief, verbose, recipe, initialize):
     """``train`` while the chief holds the run directory's lock; config.yaml and model.json
     are written only once the config was checked against the run's checkpoint."""
     keras.utils.set_random_seed(config.train.seed)  # same seed, same initial weights
@@ -248,6 +255,10 @@ def _train_locked(config, run_dir, strategy, chief, verbose, recipe):
     with strategy.scope():
         model = build_family(config, info)
     step = restore_latest(model, run_dir)
+    if initialize and not step:
+        initialized = initialize(model)
+        if chief and verbose and initialized:
+            print(initialized)
     if chief:
         write_run_files(run_dir, config, info)
     if chief and verbose:

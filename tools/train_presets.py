@@ -8,8 +8,8 @@ For each name: train its zoo recipe (zoo_configs/<family>/<name>.yaml, or the on
 runs/zoo/<name> (resumed if already there; the wall-clock training time is kept in
 runs/zoo/<name>/train_seconds.json), measure it (FID and precision/recall with the
 digits extractor for digits, plus per-class accuracy for conditional models; mode
-coverage for the 2-D ring), then ``ganzoo.save_preset`` it with those numbers and
-refresh ganzoo/pretrained/index.json.
+coverage for the 2-D ring), then ``ganzoo.save_preset`` it with those numbers (generator, EMA generator and
+discriminator: ``--init-from`` fine-tunes all three) and refresh ganzoo/pretrained/index.json.
 """
 
 import argparse
@@ -120,8 +120,7 @@ def main(argv=None):
         config, info = runs.read_run(run_dir)
         metrics = measure(model, config, info)
         print(f"{name}: {json.dumps(metrics)}", flush=True)
-        presets.save_preset(model, os.path.join(args.out, name), config, info,
-                            include_discriminator=False, metadata={
+        presets.save_preset(model, os.path.join(args.out, name), config, info, metadata={
                                 "steps": config.train.steps,  # not G updates: lazy ones too
                                 "metrics": metrics, "train_seconds": round(seconds[name], 1),
                                 "trained_on": f"{os.cpu_count()}-core CPU, shared with other "

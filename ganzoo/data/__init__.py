@@ -1,10 +1,11 @@
 """tf.data pipelines keyed by dataset name.
 
 ``load_dataset(config, global_batch_size)`` resolves ``config.name``: "folder:PATH" is an
-image folder (folder.py), a name registered with ``register_dataset`` is that builder
-(digits.py, toy2d.py), any other tensorflow-datasets name goes through tfds_source.py.
-Each returns an unbatched dataset plus a DatasetInfo; batching (and the random crops of
-``data.preprocess: resize_and_crop``) lives only here.
+image folder (folder.py), "python:NAME" data passed from Python (arrays.py), a name
+registered with ``register_dataset`` is that builder (digits.py, toy2d.py), any other
+tensorflow-datasets name goes through tfds_source.py. Each returns an unbatched dataset
+plus a DatasetInfo; batching (and the random crops of ``data.preprocess:
+resize_and_crop``) lives only here.
 """
 
 import dataclasses
@@ -13,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from ganzoo.data import digits, folder, toy2d  # noqa: F401  (registers digits, ring, grid)
-from ganzoo.data import paired  # registers digits_inverted, digits_edges
+from ganzoo.data import arrays, paired  # paired registers digits_inverted, digits_edges
 from ganzoo.data import captions  # registers digits_captions; reads captions:DIR
 from ganzoo.data import subsets
 from ganzoo.data.base import DatasetError, DatasetInfo
@@ -38,6 +39,8 @@ def _build(config, seed):
         return paired.build(config, seed)
     if name.startswith(FOLDER_PREFIX):
         return subsets.take_slice(folder.build(config, name[len(FOLDER_PREFIX):]), config.split)
+    if name.startswith(arrays.PREFIX):
+        return subsets.take_slice(arrays.build(name), config.split)
     if captions.handles(name):
         return subsets.take_slice(captions.build_folder(config), config.split)
     if name in DATASETS:
