@@ -4,6 +4,8 @@
     ganzoo train FAMILY_OR_PRESET --dataset NAME [--steps N --batch-size B --lr LR ...]
     ganzoo sample RUN_DIR --n 64 --out grid.png
     ganzoo translate RUN_DIR --input DIR --direction a2b --out DIR   (cyclegan, pix2pix)
+    ganzoo upscale RUN_DIR_OR_PRESET --input DIR --out DIR   (srgan)
+    ganzoo inpaint RUN_DIR_OR_PRESET --input DIR [--masks DIR | --box x,y,w,h] --out DIR
     ganzoo interpolate RUN_DIR_OR_PRESET --seeds 1,2 --steps 8 --method slerp --out a.gif
     ganzoo arithmetic RUN_DIR_OR_PRESET --plus 3,5 --minus 7 --out strip.png
     ganzoo project RUN_DIR_OR_PRESET IMAGE... --out DIR   (latents of real images, .npy)
@@ -158,6 +160,22 @@ def cmd_translate(args):
 
     count = translate_folder(args.run_dir, args.input, args.direction, args.out)
     print(f"Translated {count} images ({args.direction}) into {args.out}; "
+          f"before/after grid: {os.path.join(args.out, 'before_after.png')}")
+
+
+def cmd_upscale(args):
+    from ganzoo.restore import upscale_folder
+
+    count = upscale_folder(args.target, args.input, args.out)
+    print(f"Upscaled {count} images into {args.out}; "
+          f"before/after grid: {os.path.join(args.out, 'before_after.png')}")
+
+
+def cmd_inpaint(args):
+    from ganzoo.restore import inpaint_folder
+
+    count = inpaint_folder(args.target, args.input, args.out, args.masks, args.box)
+    print(f"Inpainted {count} images into {args.out}; "
           f"before/after grid: {os.path.join(args.out, 'before_after.png')}")
 
 
@@ -429,6 +447,27 @@ def parser(converters=True):
                            help="domain A to B, or B to A")
     translate.add_argument("--out", default="translated", help="output folder")
     translate.set_defaults(func=cmd_translate)
+
+    upscale = sub.add_parser("upscale", help="super-resolve a folder of images with an srgan "
+                             "run or preset")
+    upscale.add_argument("target", help="run directory, preset name, preset folder or archive")
+    upscale.add_argument("--input", required=True, help="folder of images (resized to the "
+                         "model's low-resolution input)")
+    upscale.add_argument("--out", default="upscaled", help="output folder")
+    upscale.set_defaults(func=cmd_upscale)
+
+    inpaint = sub.add_parser("inpaint", help="fill holes in a folder of images with an "
+                             "inpaint run or preset")
+    inpaint.add_argument("target", help="run directory, preset name, preset folder or archive")
+    inpaint.add_argument("--input", required=True, help="folder of images (resized to the "
+                         "model's resolution)")
+    holes = inpaint.add_mutually_exclusive_group(required=True)
+    holes.add_argument("--masks", metavar="DIR", help="one mask per image, same file name, "
+                       "white = hole")
+    holes.add_argument("--box", metavar="X,Y,W,H", help="the same box hole in every image, in "
+                       "the model's pixels")
+    inpaint.add_argument("--out", default="inpainted", help="output folder")
+    inpaint.set_defaults(func=cmd_inpaint)
 
     evaluate = sub.add_parser("eval", help="FID, KID, IS, precision/recall of a run or preset")
     evaluate.add_argument("target", help="run directory, preset name or preset folder")

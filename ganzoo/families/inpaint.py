@@ -77,6 +77,7 @@ class Inpaint(RestorationGAN):
 
     default_preset = "inpaint_digits"
     generator_kind = InpaintGenerator
+    command = "inpaint"
     log_names = ("hole_l1",)
 
     def __init__(self, generator, discriminator, masks="mixed", hole_size=None, strokes=4,

@@ -42,6 +42,7 @@ class RestorationGAN(ImageToImageGAN):
 
     label_smoothing_applies = True
     generator_kind = None
+    command = None  # the ganzoo command that applies the family to a folder of images
 
     def __init__(self, generator, discriminator, adversarial_weight=1e-3, **kwargs):
         family = type(self).registered_name

@@ -85,6 +85,7 @@ class ContentFeatures:
 class SRGAN(RestorationGAN):
     default_preset = "srgan_digits"
     generator_kind = SRGANGenerator
+    command = "upscale"
     log_names = ("mse", "content")
 
     def __init__(self, generator, discriminator, pixel_weight=1.0, content_weight=1.0,
