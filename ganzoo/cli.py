@@ -4,6 +4,7 @@
     ganzoo train FAMILY_OR_PRESET --dataset NAME [--steps N --batch-size B --lr LR ...]
     ganzoo sample RUN_DIR --n 64 --out grid.png
     ganzoo translate RUN_DIR --input DIR --direction a2b --out DIR   (cyclegan, pix2pix)
+    ganzoo generate RUN_DIR_OR_PRESET --text "a bold three" --n 16 --out grid.png  (stackgan)
     ganzoo upscale RUN_DIR_OR_PRESET --input DIR --out DIR   (srgan)
     ganzoo inpaint RUN_DIR_OR_PRESET --input DIR [--masks DIR | --box x,y,w,h] --out DIR
     ganzoo interpolate RUN_DIR_OR_PRESET --seeds 1,2 --steps 8 --method slerp --out a.gif
@@ -177,6 +178,13 @@ def cmd_inpaint(args):
     count = inpaint_folder(args.target, args.input, args.out, args.masks, args.box)
     print(f"Inpainted {count} images into {args.out}; "
           f"before/after grid: {os.path.join(args.out, 'before_after.png')}")
+
+
+def cmd_generate(args):
+    from ganzoo.text_to_image import generate_grid
+
+    path = generate_grid(args.target, args.text, args.n, args.out, args.seed)
+    print(f"Wrote {args.n} images of {args.text!r} to {path}")
 
 
 def cmd_eval(args):
@@ -468,6 +476,15 @@ def parser(converters=True):
                        "the model's pixels")
     inpaint.add_argument("--out", default="inpainted", help="output folder")
     inpaint.set_defaults(func=cmd_inpaint)
+
+    generate = sub.add_parser("generate", help="images of a caption from a text-to-image "
+                              "run or preset (stackgan)")
+    generate.add_argument("target", help="run directory, preset name, preset folder or archive")
+    generate.add_argument("--text", required=True, help='caption, e.g. "a bold three"')
+    generate.add_argument("--n", type=int, default=16, help="number of images")
+    generate.add_argument("--seed", type=int, default=0, help="seed of the noise")
+    generate.add_argument("--out", default="generated.png", help="PNG to write")
+    generate.set_defaults(func=cmd_generate)
 
     evaluate = sub.add_parser("eval", help="FID, KID, IS, precision/recall of a run or preset")
     evaluate.add_argument("target", help="run directory, preset name or preset folder")
