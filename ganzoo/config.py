@@ -14,6 +14,7 @@ or a resolution of 100000 would otherwise train garbage or exhaust memory).
 import dataclasses
 import inspect
 import math
+import os
 import typing
 
 import yaml
@@ -39,6 +40,9 @@ class DataConfig:
     # takes a random resolution crop + flip, as CycleGAN and pix2pix train ("resize": none)
     preprocess: str = "resize"
     load_size: int = 0
+    # a folder for the decoded, resized examples (written once, then read memory-mapped):
+    # for data that does not fit in memory; null = decode in memory (up to 1 GiB) or stream
+    cache: typing.Optional[str] = None
 
 
 @dataclasses.dataclass
@@ -261,6 +265,17 @@ def _check_split(data):
                           "split: use train, or a slice of it such as train[:80%].")
 
 
+def _check_cache(data):
+    """data.cache is a folder path (created on first use), not a file or an empty string."""
+    if data.cache is None:
+        return
+    if not isinstance(data.cache, str) or not data.cache.strip():
+        raise ConfigError(f"data.cache must be a folder path or null, got {data.cache!r}.")
+    if os.path.exists(data.cache) and not os.path.isdir(data.cache):
+        raise ConfigError(f"data.cache {data.cache} is a file; give a folder path for the "
+                          "decoded examples.")
+
+
 def _choice(value, choices, where):
     if value not in choices:
         raise ConfigError(unknown_name(where, value, choices))
@@ -282,6 +297,7 @@ def validate(config):
     _choice(config.train.precision, PRECISIONS, "train.precision")
     _choice(config.train.strategy, STRATEGIES, "train.strategy")
     _check_split(config.data)
+    _check_cache(config.data)
     _choice(config.data.preprocess, PREPROCESS, "data.preprocess")
     if (config.data.labeled_per_class and (family_cls.conditional or family_cls.aux_classifier)
             and not family_cls.semi_supervised):

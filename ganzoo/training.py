@@ -27,7 +27,8 @@ import yaml
 from ganzoo import locking, progress, runtime
 from ganzoo.build import build_family
 from ganzoo.checkpointing import (Checkpoint, Preempted, PreemptionGuard, StepCallback,
-                                  newest_intact, restore_latest, stored_config)
+                                  input_iterator, newest_intact, restore_latest,
+                                  stored_config)
 from ganzoo.data import load_dataset
 from ganzoo.metrics.callback import FID
 
@@ -57,7 +58,7 @@ def write_run_files(run_dir, config, info):
 # stored weights and optimizer state only mean something under the config that made them
 RESUMABLE = ("train.steps", "train.checkpoint_every", "train.keep_checkpoints",
              "train.sample_grid", "train.fid_every", "train.fid_samples", "train.strategy",
-             "train.log_every", "data.data_dir")
+             "train.log_every", "data.data_dir", "data.cache")
 
 
 def _flat(values, prefix=""):
@@ -183,15 +184,18 @@ def train_function(model):
     return step
 
 
-def run_steps(model, dataset, start, steps, steps_per_epoch, callbacks):
+def run_steps(model, data, start, steps, steps_per_epoch, callbacks):
     """Runs train steps ``start`` .. ``steps - 1`` (see ``train_function``).
 
     Like ``fit``, but counted in steps: epoch e is steps [e * steps_per_epoch, (e + 1) *
     steps_per_epoch), so a run resumed mid-epoch continues that epoch where it stopped
-    and ends exactly at ``steps``. ``dataset`` must already be positioned at ``start``.
+    and ends exactly at ``steps``. ``data``, a dataset or an iterator over the model's
+    strategy's distribution of one (``checkpointing.input_iterator``), must already be
+    positioned at ``start``.
     """
     strategy = model.distribute_strategy
-    iterator = iter(strategy.experimental_distribute_dataset(dataset))
+    iterator = (iter(strategy.experimental_distribute_dataset(data))
+                if isinstance(data, tf.data.Dataset) else data)
     callback_list = keras.callbacks.CallbackList(
         callbacks, add_history=True, add_progbar=False, epochs=math.ceil(steps / steps_per_epoch),
         steps=steps_per_epoch, model=model)
@@ -266,11 +270,14 @@ def _train_locked(config, run_dir, strategy, chief, verbose, recipe, initialize)
                                     config, model, strategy, run_dir), flush=True)
     if step:
         print(f"Resuming {run_dir} from step {step}.")
-    dataset = arrange_for_replicas(dataset.skip(step), d_steps, strategy.num_replicas_in_sync)
+    iterator, savable = input_iterator(
+        arrange_for_replicas(dataset, d_steps, strategy.num_replicas_in_sync), strategy,
+        run_dir, step)
     with PreemptionGuard() as guard:
         checkpoint = Checkpoint(run_dir, config.train.checkpoint_every,
                                 config.train.keep_checkpoints, config.to_yaml(), guard,
-                                runtime.stop_vote(strategy), chief)
+                                runtime.stop_vote(strategy), chief,
+                                iterator if savable else None)
         finite = StopOnNonFinite(run_dir, checkpoint, step)
         callbacks = [
             finite,
@@ -283,7 +290,7 @@ def _train_locked(config, run_dir, strategy, chief, verbose, recipe, initialize)
               if verbose else []),
         ] if chief else [finite, checkpoint]
         if step < config.train.steps:
-            run_steps(model, dataset, step, config.train.steps, config.train.steps_per_epoch,
+            run_steps(model, iterator, step, config.train.steps, config.train.steps_per_epoch,
                       callbacks)
     if checkpoint.preempted:
         raise Preempted(guard.signum or signal.SIGTERM, checkpoint.step)

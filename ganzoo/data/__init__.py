@@ -16,14 +16,14 @@ import tensorflow as tf
 from ganzoo.data import digits, folder, toy2d  # noqa: F401  (registers digits, ring, grid)
 from ganzoo.data import arrays, paired  # paired registers digits_inverted, digits_edges
 from ganzoo.data import captions  # registers digits_captions; reads captions:DIR
-from ganzoo.data import subsets
+from ganzoo.data import cache, subsets
 from ganzoo.data.base import DatasetError, DatasetInfo
 from ganzoo.registry import DATASETS
 
 __all__ = ["DatasetError", "DatasetInfo", "dataset_names", "load_dataset"]
 
 FOLDER_PREFIX = "folder:"
-CACHE_LIMIT_BYTES = 1 << 30  # datasets whose float32 examples fit in 1 GiB are cached in memory
+CACHE_LIMIT_BYTES = 1 << 30  # datasets whose float32 examples fit in 1 GiB are held in memory
 
 
 def dataset_names():
@@ -74,6 +74,8 @@ def load_dataset(config, global_batch_size, seed=0, repeat=True):
 
     Elements are ``(x, y)`` for labeled data (y int32 [B]) and ``x`` otherwise; x is
     float32, images NHWC in [-1, 1]. Seeded shuffle, optional repeat, full batches only.
+    Data whose examples fit in ``CACHE_LIMIT_BYTES``, or any data with ``data.cache``, is
+    decoded once and read by index (cache.py); larger data is streamed.
     """
     jitter = config.preprocess == "resize_and_crop"
     dataset, info = _build(paired.jitter_config(config, load_size(config)) if jitter else config,
@@ -88,14 +90,53 @@ def load_dataset(config, global_batch_size, seed=0, repeat=True):
             f"{info.name} has {info.num_examples} examples, fewer than the global batch size "
             f"{global_batch_size}; lower data.batch_size."
         )
-    if info.num_examples and info.num_examples * np.prod(info.shape) * 4 <= CACHE_LIMIT_BYTES:
-        dataset = dataset.cache()
-    dataset = dataset.shuffle(config.shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    fits = info.num_examples and info.num_examples * np.prod(info.shape) * 4 <= CACHE_LIMIT_BYTES
+    if config.cache or fits:
+        dataset = _by_index(dataset, config, global_batch_size, seed, repeat, jitter)
+    else:  # streamed: the shuffle buffer (and so a saved iterator) holds decoded examples
+        dataset = dataset.shuffle(config.shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+        dataset = _batched(dataset, config, global_batch_size, repeat, jitter)
+        dataset = dataset.with_options(_sharded(tf.data.experimental.AutoShardPolicy.AUTO))
+    return dataset.prefetch(tf.data.AUTOTUNE), info
+
+
+def _batched(dataset, config, global_batch_size, repeat, jitter):
     if jitter:  # after the cache: every epoch sees new crops. One draw for both images keeps
         # pairs aligned (pix2pix); unpaired images are independent draws anyway (CycleGAN).
         dataset = dataset.map(paired.random_jitter(config.resolution, paired=True),
                               num_parallel_calls=tf.data.AUTOTUNE)
     if repeat:
         dataset = dataset.repeat()
-    dataset = dataset.batch(global_batch_size, drop_remainder=True)
-    return dataset.prefetch(tf.data.AUTOTUNE), info
+    return dataset.batch(global_batch_size, drop_remainder=True)
+
+
+def _by_index(dataset, config, global_batch_size, seed, repeat, jitter):
+    """The decoded examples held in memory (or on disk with ``data.cache``), shuffled as
+    indices (see cache.py): a checkpoint of an iterator over it saves positions only."""
+    store, count = (cache.on_disk(dataset, config.cache, config) if config.cache
+                    else cache.in_memory(dataset))
+    indices = tf.data.Dataset.range(count).shuffle(config.shuffle_buffer, seed=seed,
+                                                   reshuffle_each_iteration=True)
+    if jitter:  # per example: each one gets its own crop
+        indices = indices.map(lambda i: cache.gather(store, i), num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = _batched(indices, config, global_batch_size, repeat, jitter)
+    else:  # one gather per batch
+        dataset = _batched(indices, config, global_batch_size, repeat, jitter).map(
+            lambda batch: cache.gather(store, batch), num_parallel_calls=tf.data.AUTOTUNE)
+    options = _sharded(tf.data.experimental.AutoShardPolicy.DATA)
+    options.experimental_symbolic_checkpoint = True
+    return dataset.with_options(options)
+
+
+def _sharded(policy):
+    """Options that say how a multi-worker run splits the data between workers.
+
+    DATA for examples read by index: every worker runs the same pipeline and keeps its
+    rows of each global batch, so the workers' batches are disjoint and together are the
+    global batch one worker would take. AUTO for streamed sources: by file where the
+    source reads files with a tf.data reader (tfds' TFRecords, when there are at least as
+    many files as workers), otherwise as DATA.
+    """
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = policy
+    return options
