@@ -105,7 +105,7 @@ def generate(generator, latents, label=None):
 def to_ws(generator, z, label=None):
     """w+ [N, num_ws, w_dim] of z [N, latent_dim] through a StyleGAN's mapping network."""
     z = np.asarray(z, np.float32)
-    return np.asarray(generator.mapping(z, class_labels(generator, label, len(z))))
+    return np.array(generator.mapping(z, class_labels(generator, label, len(z))))
 
 
 def load_latent(path, generator):
