@@ -580,7 +580,7 @@ def parser(converters=True):
     projector.add_argument("--extractor", help="perceptual features: digits, fid_inception, "
                            "inception, vgg16 or pixels (default: digits for digits models, "
                            "vgg16 with --vgg-weights, else as eval picks)")
-    projector.add_argument("--pixel-weight", type=float, default=1.0,
+    projector.add_argument("--pixel-weight", type=float, default=10.0,
                            help="weight of the pixel MSE beside the feature distance")
     projector.add_argument("--vgg-weights", metavar="PATH", help="Keras VGG16 ImageNet "
                            "weights without top (.h5); never downloaded")
