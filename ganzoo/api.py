@@ -68,10 +68,12 @@ def _with_data(config, data, overrides):
 
 
 def _model_shape(config, source):
-    """The per-example shape a model built from ``config`` for ``source`` takes."""
-    if len(source.shape) == 3:
-        return (config.data.resolution, config.data.resolution, source.shape[-1])
-    return source.shape
+    """The per-example shape a model built from ``config`` for ``source`` takes: points
+    as they are, images at the resolution (one channel if they have no channel axis)."""
+    if len(source.shape) == 1:
+        return source.shape
+    channels = source.shape[-1] if len(source.shape) == 3 else 1
+    return (config.data.resolution, config.data.resolution, channels)
 
 
 def _check(source, config, shape, num_classes):

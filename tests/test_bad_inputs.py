@@ -14,6 +14,7 @@ import zipfile
 import numpy as np
 import pytest
 
+import ganzoo
 from conftest import tiny_config
 from ganzoo import config as config_lib
 from ganzoo import latent, presets, runs
@@ -145,6 +146,21 @@ def _cache_edited(w):
 def _conditional(label):
     generator = presets.load_generator("cgan_digits")
     return lambda: latent.generate(generator, np.zeros((1, generator.latent_dim)), label)
+
+
+def _python(data, recipe="dcgan_digits"):
+    return lambda w: lambda: ganzoo.train(recipe, data=data, run_dir=str(w / "py_run"))
+
+
+def _python_run(w):
+    """A copy of the world's run that records data passed from Python."""
+    folder = w / "cases" / "python_run"
+    if not folder.exists():
+        shutil.copytree(w / "run", folder)
+        config = (folder / "config.yaml").read_text()
+        (folder / "config.yaml").write_text(config.replace("name: digits",
+                                                           "name: python:arrays-0123456789ab"))
+    return str(folder)
 
 
 RUN, PRE = "{run}", "{preset}"
@@ -281,6 +297,31 @@ CASES = [
      "train.g_lr"),
     ("config_below_value", lambda w: lambda: config_lib.override(
         config_lib.GanConfig(), {"latent_dim.x": 1}), "latent_dim"),
+    # data passed from Python (ganzoo.train), refused on its first batch
+    ("python_uint8", _python(np.full((4, 32, 32, 1), 255, np.uint8)), "x / 127.5 - 1"),
+    ("python_0_255_floats", _python(np.full((4, 32, 32, 1), 255.0)), "[-1, 1]"),
+    ("python_28px", _python(np.zeros((4, 28, 28, 1))), "set data.resolution 28"),
+    ("python_no_channel_axis", _python(np.zeros((4, 32, 32))), "images[..., None]"),
+    ("python_nan", _python(np.full((4, 32, 32, 1), np.nan)), "NaN"),
+    ("python_not_data", _python(42), "data is a int"),
+    ("python_channels", lambda w: lambda: ganzoo.train(
+        ganzoo.build(str(w / "run")), data=np.zeros((4, 8, 8, 3)), run_dir=str(w / "py_run")),
+     "3 channels, the model 1"),
+    ("python_no_labels", _python(np.zeros((4, 32, 32, 1)), "cgan_digits"),
+     "data=(images, labels)"),
+    ("python_negative_labels", _python((np.zeros((4, 32, 32, 1)), np.full(4, -2)),
+                                       "cgan_digits"), "labels range over [-2, -2]"),
+    ("python_float_labels", _python((np.zeros((4, 32, 32, 1)), np.zeros(4)), "cgan_digits"),
+     "labels are float64"),
+    ("python_label_count", _python((np.zeros((4, 32, 32, 1)), np.zeros(3, int))),
+     "one integer label per image"),
+    ("python_run_resumed_by_cli", lambda w: ["train", "--resume", _python_run(w)],
+     "was passed from Python"),
+    ("init_from_unknown", ["train", "dcgan", "--out", "{w}/new_run", *TINY, "--init-from",
+                           "no_such_preset"], "no_such_preset"),
+    ("init_from_other_width", ["train", "dcgan", "--out", "{w}/new_run", *TINY, "--set",
+                               "generator.args.width=8", "--init-from", PRE],
+     "generator width is 4 in"),
 ]
 
 
