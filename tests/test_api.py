@@ -73,6 +73,7 @@ def test_readme_example_trains_samples_and_resumes(example):
     assert os.path.getsize(os.path.join(run_dir, "stats.jsonl")) > 0
 
 
+@pytest.mark.slow
 def test_interrupted_python_run_resumes_bit_identically(example, tmp_path, monkeypatch):
     """Same recipe, overrides and arrays as the example (from a name, not a built model),
     Ctrl-C after step 5: a checkpoint at step 6, then a resume from Python ends with the
