@@ -70,7 +70,12 @@ def initializer(source):
     with warnings.catch_warnings():  # a preset without D: copy_weights says so
         warnings.simplefilter("ignore", UserWarning)
         family = presets.load_family(source)
-    return lambda model: copy_weights(family, model, source)
+
+    def initialize(model):
+        return copy_weights(family, model, source)
+
+    initialize.source = family  # the loaded family model
+    return initialize
 
 
 def from_model(family, name="the model passed to ganzoo.train"):
