@@ -3,7 +3,8 @@
 Images directly in PATH are unlabeled; class subfolders PATH/<class>/* are labeled, one
 class per subfolder in alphabetical order (the layout of Keras'
 ``image_dataset_from_directory``; images beside the subfolders are then ignored).
-All images must share one size; they are center-cropped to a square and resized.
+All images must share one size; they are center-cropped to a square and resized,
+decoded in parallel (``image_reader``).
 RGB, or 1 channel when every image is grayscale. GIFs give their first frame.
 """
 
@@ -17,6 +18,7 @@ from ganzoo.data.base import DatasetError, DatasetInfo, square_resize
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 GRAY_MODES = ("1", "L", "LA")
+TF_DECODED = (".png", ".jpg", ".jpeg")
 
 
 def _visible(folder):
@@ -66,7 +68,11 @@ def _scan(files, root):
 
 
 def image_reader(files, root):
-    """(read(filename) -> uint8 [H, W, C] tensor, C) for image files of one size (checked)."""
+    """(read(filename) -> uint8 [H, W, C] tensor, C) for image files of one size (checked).
+
+    PNG and JPEG folders are decoded by TensorFlow's own ops, which run in parallel in
+    ``map(num_parallel_calls=AUTOTUNE)`` threads; other formats (BMP, GIF) by Pillow in a
+    ``tf.numpy_function``, which holds Python's lock."""
     (width, height), gray = _scan(files, root)
     mode, channels = ("L", 1) if gray else ("RGB", 3)
 
@@ -75,7 +81,11 @@ def image_reader(files, root):
             return np.asarray(image.convert(mode), np.uint8).reshape(height, width, channels)
 
     def read(filename):
-        image = tf.numpy_function(decode, [filename], tf.uint8)
+        if all(f.lower().endswith(TF_DECODED) for f in files):
+            image = tf.io.decode_image(tf.io.read_file(filename), channels=channels,
+                                       expand_animations=False)
+        else:
+            image = tf.numpy_function(decode, [filename], tf.uint8)
         image.set_shape([height, width, channels])
         return image
 
