@@ -3,7 +3,8 @@
 The public names below are imported on first use (PEP 562), and every registry imports the
 package that registers its entries on its first lookup (``ganzoo/registry.py``): so
 ``import ganzoo`` and commands that need no model (``ganzoo --help``, ``--version``) do not
-import TensorFlow.
+import TensorFlow. ``ganzoo.build`` and ``ganzoo.train`` (ganzoo/api.py) build and train a
+family from Python as ``ganzoo train`` does.
 """
 
 import importlib
