@@ -43,8 +43,10 @@ class TextEncoder(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable("ganzoo")
 class ConditioningAugmentation(keras.layers.Layer):
-    """Conditioning augmentation (Zhang et al. 2017, Sec. 3.1): a dense layer + ReLU maps
-    the text embedding to the mean mu and log-variance of a Gaussian N(mu, diag(sigma^2));
+    """Conditioning augmentation (Zhang et al. 2017, Sec. 3.1): a dense layer +
+    LeakyReLU(0.2) (as the authors' TensorFlow code's ``generate_condition``; their PyTorch
+    port uses a ReLU, which the KL term drives to all-zero, dead units here) maps the text
+    embedding to the mean mu and log-variance of a Gaussian N(mu, diag(sigma^2));
     the condition is c = mu + sigma * eps with eps ~ N(0, I) given by the caller (so no
     random op lives in the layer: eps is part of the generator's noise input). The paper
     regularizes the Gaussian with KL(N(mu, sigma^2) || N(0, I)): ``kl_divergence``.
@@ -60,7 +62,7 @@ class ConditioningAugmentation(keras.layers.Layer):
 
     def call(self, embedding, eps):
         """(c, mu, log_variance), each [B, condition_dim]."""
-        stats = ops.relu(self.dense(embedding))
+        stats = ops.leaky_relu(self.dense(embedding), 0.2)
         mu, log_variance = stats[:, :self.condition_dim], stats[:, self.condition_dim:]
         c = mu + ops.exp(0.5 * log_variance) * ops.cast(eps, mu.dtype)
         return c, mu, log_variance

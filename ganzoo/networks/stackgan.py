@@ -18,7 +18,9 @@ eps = 0 gives the mean condition mu.
 
 Discriminator: one conditional critic per stage (stride-2 4x4 convs + LeakyReLU(0.2) down
 to 4x4, the compressed text embedding tiled and concatenated there, a 3x3 conv, then a
-float32 logit), sharing one text encoder. Called with [stage-I image, image, tokens], it
+float32 logit), sharing one text encoder. Unlike the paper's, the critics have no
+BatchNorm: the family scores matched, generated and mismatched pairs in one batch, and
+batch statistics over that mixture (then over fakes alone in G's step) broke training. Called with [stage-I image, image, tokens], it
 returns [stage-I logits, stage-II logits].
 """
 
@@ -205,12 +207,9 @@ def _critic(width, grid_from):
     """Conv layers from ``grid_from`` down to 4x4 (the text is joined there) and after."""
     steps = int(math.log2(grid_from)) - 2
     down = [layers.Conv2D(min(width * 2 ** i, 8 * width), 4, 2, "same") for i in range(steps)]
-    body = []
-    for i, conv in enumerate(down):
-        body += [conv, *([layers.BatchNormalization()] if i else []), layers.LeakyReLU(0.2)]
+    body = [layer for conv in down for layer in (conv, layers.LeakyReLU(0.2))]
     after = [layers.Conv2D(min(width * 2 ** max(steps - 1, 0), 8 * width), 3, padding="same"),
-             layers.BatchNormalization(), layers.LeakyReLU(0.2), layers.Flatten(),
-             layers.Dense(1, dtype="float32")]
+             layers.LeakyReLU(0.2), layers.Flatten(), layers.Dense(1, dtype="float32")]
     return keras.Sequential(body or [layers.Identity()]), keras.Sequential(after)
 
 
