@@ -36,7 +36,7 @@ def resolve(recipe):
     """(recipe name, GanConfig) of a family name (its default recipe), a recipe name, a
     YAML file, a run directory (its config) or a GanConfig."""
     if isinstance(recipe, config_lib.GanConfig):
-        return "python", config_lib.from_dict(recipe.to_dict())
+        return recipe.family, config_lib.from_dict(recipe.to_dict())
     name = os.fspath(recipe)
     if runs.is_run_dir(name):
         return os.path.basename(os.path.normpath(name)), runs.read_run(name)[0]
@@ -152,7 +152,7 @@ def train(model="dcgan", data=None, run_dir=None, steps=None, overrides=None, in
                          "recipe name or a model from ganzoo.build.")
     recipe, config = ((built.ganzoo_recipe, built.ganzoo_config) if built is not None
                       else resolve(model))
-    if run_dir is None and built is None and runs.is_run_dir(os.fspath(model)):
+    if run_dir is None and isinstance(model, (str, os.PathLike)) and runs.is_run_dir(model):
         run_dir = os.fspath(model)
     config, source = _with_data(config, data, {**(overrides or {}),
                                                **({"train.steps": steps} if steps else {})})

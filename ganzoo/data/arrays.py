@@ -89,9 +89,9 @@ class Source:
             raise DatasetError(f"data is a tuple of {len(rest) + 2}: pass images, or "
                                "(images, labels).")
         images = np.asarray(images)
-        if images.ndim < 2:
+        if images.ndim < 2 or not len(images):
             raise DatasetError(f"images have shape {images.shape}: pass an array of images "
-                               "[N, H, W, C] (or points [N, D]).")
+                               "[N, H, W, C] (or points [N, D]), N > 0.")
         if labels is not None:
             labels = np.asarray(labels)
             if labels.shape != (len(images),):
