@@ -62,7 +62,8 @@ def test_grows_through_three_resolutions():
                         {(2.0, 0.0)}, {(2.0, 0.5)}]
 
 
-def test_resumes_mid_fade(tmp_path, capsys):
+@pytest.mark.slow  # ~40 s: two trainings; resume itself is checked for every family by
+def test_resumes_mid_fade(tmp_path, capsys):  # the harness and test_resume.py
     config = _config(8, steps=5, phase_steps=3, fade_steps=3)
     run = str(tmp_path / "run")
     training.train(config, run, verbose=0)
