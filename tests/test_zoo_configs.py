@@ -29,11 +29,11 @@ def _data_source(name):
     return tfds.testing.mock_data(policy=tfds.testing.MockPolicy.USE_CODE, num_examples=4)
 
 
-# Recipes whose architecture alone takes ~30 s to trace and step on 2 cores: their step is
-# in the slow suite; the shared harness runs their families in the default suite, and so do
-# the light recipes stylegan_digits_32 and cyclegan_digits_inverted.
+# Recipes whose architecture alone takes ~30 s or more to trace and step on 2 cores: their
+# step is in the slow suite; the shared harness runs their families (at tiny size) in the
+# default suite, and so does the light recipe cyclegan_digits_inverted.
 HEAVY = ("stylegan_celeb_a_64", "stylegan_celeb_a_128", "cyclegan_horse2zebra", "progan_digits_32",
-         "stylegan_digits_32")  # ~35 s each; the harness steps stylegan and progan at tiny size
+         "stylegan_digits_32")
 
 
 @pytest.mark.parametrize("preset", [
