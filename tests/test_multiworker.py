@@ -1,0 +1,87 @@
+"""Multi-worker input: two localhost workers of one MultiWorkerMirroredStrategy cluster
+read disjoint shares of every global batch, which together are the batch one process
+reads (ganzoo.data's DATA auto-shard policy for data read by index), so one epoch of
+the two workers covers every example once."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+EXAMPLES, GLOBAL_BATCH = 256, 32  # one epoch = 8 steps
+STEPS = EXAMPLES // GLOBAL_BATCH
+
+
+def _points():
+    """Example i is the point (i, -i): its id can be read back from any batch."""
+    ids = np.arange(EXAMPLES, dtype=np.float32)
+    return np.stack([ids, -ids], axis=1)
+
+
+def _ids(batch):
+    return np.asarray(batch)[:, 0].astype(int)
+
+
+def _load(points):
+    from ganzoo.config import DataConfig
+    from ganzoo.data import arrays, load_dataset
+
+    source = arrays.Source(arrays.UserData(points, name="ids"))
+    with arrays.registered(source):
+        return load_dataset(DataConfig(name=source.name), GLOBAL_BATCH, seed=0)[0]
+
+
+def worker(out):
+    """Run by each worker process: the example ids of its batches, step by step."""
+    from ganzoo import runtime
+
+    strategy = runtime.make_strategy("multi_worker")
+    dataset = _load(_points())
+    iterator = iter(strategy.experimental_distribute_dataset(dataset))
+    steps = [np.concatenate([_ids(part) for part in
+                             strategy.experimental_local_results(next(iterator))])
+             for _ in range(STEPS)]
+    np.save(out, np.stack(steps))
+
+
+def _free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+@pytest.mark.slow  # two TensorFlow processes forming a cluster (~20 s)
+def test_two_workers_read_disjoint_shares_of_each_global_batch(tmp_path):
+    workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
+    outs = [str(tmp_path / f"worker{i}.npy") for i in range(2)]
+    processes = [subprocess.Popen(
+        [sys.executable, "-c", f"import test_multiworker; test_multiworker.worker({out!r})"],
+        cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, HERE]),
+             "TF_CPP_MIN_LOG_LEVEL": "2", "TF_CONFIG": json.dumps(
+                 {"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}})})
+        for i, out in enumerate(outs)]
+    try:
+        logs = [p.communicate(timeout=300)[0] for p in processes]
+    finally:
+        for p in processes:
+            p.kill()
+    for p, log in zip(processes, logs):
+        assert p.returncode == 0, log[-3000:]
+    first, second = (np.load(out) for out in outs)
+    assert first.shape == second.shape == (STEPS, GLOBAL_BATCH // 2)
+    one_process = [_ids(batch) for batch in _load(_points()).take(STEPS)]
+    for step in range(STEPS):
+        assert not set(first[step]) & set(second[step]), f"step {step}: shared examples"
+        assert sorted([*first[step], *second[step]]) == sorted(one_process[step]), step
+    assert sorted(np.concatenate([first.ravel(), second.ravel()])) == list(range(EXAMPLES))
