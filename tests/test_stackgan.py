@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from conftest import tiny_config
-from ganzoo import presets, text
+from ganzoo import presets, text, text_to_image
 from ganzoo.build import build_family
 from ganzoo.cli import main
 from ganzoo.config import DataConfig
@@ -109,13 +109,16 @@ def test_generate_command(tiny_preset, tmp_path, capsys):
                  "--out", str(out)]) == 0
     side = (2 * (8 + 2) + 2) * 8  # a 2x2 grid of 8 px images, 2 px gaps, scaled 8x
     assert Image.open(out).size == (side, side)
-    for caption, message in (("a fat three", "Unknown word(s) 'fat'"),
-                             ("123", "has no words"),
-                             ("a " * 9, "at most 8")):
-        assert main(["generate", tiny_preset, "--text", caption, "--out",
-                     str(tmp_path / "bad.png")]) == 2
-        assert message in capsys.readouterr().err
+    assert main(["generate", tiny_preset, "--text", "a fat three", "--out",
+                 str(tmp_path / "bad.png")]) == 2
+    assert "Unknown word(s) 'fat'" in capsys.readouterr().err
     assert main(["generate", "dcgan_digits", "--text", "a three", "--out",
                  str(tmp_path / "bad.png")]) == 2
     assert "not a text-to-image model" in capsys.readouterr().err
     assert not (tmp_path / "bad.png").exists()
+    generator = text_to_image.text_generator(tiny_preset)
+    assert text.detokenize(text_to_image.checked_tokens(generator, "A Bold 3 three")) == (
+        "a bold three")
+    for caption, message in (("123", "has no words"), ("a " * 9, "at most 8")):
+        with pytest.raises(ValueError, match=message):
+            text_to_image.checked_tokens(generator, caption)

@@ -45,7 +45,7 @@ class TextEncoder(keras.layers.Layer):
 class ConditioningAugmentation(keras.layers.Layer):
     """Conditioning augmentation (Zhang et al. 2017, Sec. 3.1): a dense layer +
     LeakyReLU(0.2) (as the authors' TensorFlow code's ``generate_condition``; their PyTorch
-    port uses a ReLU, which the KL term drives to all-zero, dead units here) maps the text
+    port uses a ReLU, whose units can die at mu = log sigma^2 = 0) maps the text
     embedding to the mean mu and log-variance of a Gaussian N(mu, diag(sigma^2));
     the condition is c = mu + sigma * eps with eps ~ N(0, I) given by the caller (so no
     random op lives in the layer: eps is part of the generator's noise input). The paper
