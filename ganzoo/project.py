@@ -249,7 +249,7 @@ class Projector:
         self.generator, self.distance, self.steps = generator, distance, steps
         self.rng = np.random.default_rng(seed)
         self.latent = None  # a tf.Variable, made by the subclass
-        self._step = tf.function(self._step_impl)
+        self._step = tf.function(self._step_impl, autograph=False)  # plain Python control flow
 
     def variables(self):
         return [self.latent]

@@ -1,6 +1,7 @@
-"""ganzoo project: latents that reproduce real images beat the best of 1000 random latents,
-the written files reproduce the reconstruction, latent files feed interpolate/arithmetic,
-and bad inputs give one line and write nothing."""
+"""ganzoo project: latents that reproduce real images beat the best of 1000 random latents
+(dcgan by default, StyleGAN in the slow suite), the written files reproduce the
+reconstruction, latent files feed interpolate/arithmetic, and bad inputs give one line and
+write nothing."""
 
 import json
 import os
@@ -33,6 +34,7 @@ def beats_baseline(generator, targets, distance, latents):
         assert scores[key].mean() < 0.7 * baseline[key].mean(), (key, scores, baseline)
 
 
+@pytest.mark.slow  # tracing the StyleGAN step takes 3-14 s on the shared CPU
 def test_stylegan_projection_beats_random_latents_and_restores_noise(digits, distance):
     generator = load_generator("stylegan_digits")
     stored = [conv.noise_const.numpy() for conv in generator.convs]
@@ -42,13 +44,6 @@ def test_stylegan_projection_beats_random_latents_and_restores_noise(digits, dis
     for conv, noise in zip(generator.convs, stored):
         np.testing.assert_array_equal(conv.noise_const.numpy(), noise)
     beats_baseline(generator, digits, distance, ws)
-
-
-def test_z_projection_beats_random_latents(digits, distance):
-    generator = load_generator("dcgan_digits")
-    z = project.project(generator, digits, distance, steps=60, restarts=2)
-    assert z.shape == (2, generator.latent_dim)
-    beats_baseline(generator, digits, distance, z)
 
 
 def test_schedule_and_noise_regularization():
@@ -74,12 +69,15 @@ def test_cli_project_writes_reproducible_files_and_latents_feed_latent_tools(
     second = save_png(tmp_path / "two.png", images.to_uint8(digits[1])[..., 0])
     out = str(tmp_path / "out")
     assert cli.main(["project", "dcgan_digits", first, second, "--out", out,
-                     "--steps", "5", "--restarts", "1"]) == 0
+                     "--steps", "60", "--restarts", "2"]) == 0
     record = json.load(open(os.path.join(out, "projection.json")))
     assert record["latent"] == "z" and record["extractor"] == "digits"
     generator = load_generator("dcgan_digits")
-    z = np.load(os.path.join(out, "one.npy"))
-    assert z.shape == (generator.latent_dim,)
+    z = np.stack([np.load(os.path.join(out, f"{name}.npy")) for name in ("one", "two")])
+    assert z.shape == (2, generator.latent_dim)
+    targets = project.read_targets([first, second], generator.data_shape)
+    beats_baseline(generator, targets, project.build_distance("digits"), z)
+    z = z[0]
     reconstruction = latent.generate(generator, z[None])
     np.testing.assert_array_equal(images.to_uint8(reconstruction)[0, ..., 0], np.asarray(
         Image.open(os.path.join(out, "one_projected.png"))))
@@ -87,14 +85,12 @@ def test_cli_project_writes_reproducible_files_and_latents_feed_latent_tools(
     scores = project.build_distance("digits").measure(reconstruction, target[None, ..., None])
     assert record["images"]["one"]["pixel_mse"] == pytest.approx(  # the target PNG is 8-bit
         scores["pixel_mse"][0], abs=1e-3)
-    strip, arithmetic = str(tmp_path / "strip.png"), str(tmp_path / "sum.png")
+    strip = str(tmp_path / "strip.png")
     assert cli.main(["interpolate", "dcgan_digits", "--latent", os.path.join(out, "one.npy"),
                      "--latent", os.path.join(out, "two.npy"), "--seeds", "3", "--steps", "3",
                      "--out", strip]) == 0
     width, height = Image.open(strip).size
     assert 4.5 < width / height < 5  # 5 frames (2 segments) of 2-pixel padded squares
-    assert cli.main(["arithmetic", "dcgan_digits", "--latent", os.path.join(out, "one.npy"),
-                     "--minus-latent", os.path.join(out, "two.npy"), "--out", arithmetic]) == 0
 
 
 def test_w_plus_latent_files_feed_stylegan_synthesis(tmp_path):
@@ -113,10 +109,8 @@ def test_w_plus_latent_files_feed_stylegan_synthesis(tmp_path):
         generator.synthesis(ws[:1], noise_mode="const"))[0], atol=1e-5)
     np.testing.assert_allclose(frames[1], latent.generate(generator, (ws[:1] + ws[1:]) / 2)[0],
                                atol=1e-5)  # lerp in W
-    assert cli.main(["interpolate", "stylegan_digits", "--latent", paths[0], "--latent",
-                     paths[1], "--steps", "3", "--out", str(tmp_path / "strip.png")]) == 0
     assert cli.main(["arithmetic", "stylegan_digits", "--latent", paths[0], "--plus", "4",
-                     "--out", str(tmp_path / "sum.png")]) == 0
+                     "--minus-latent", paths[1], "--out", str(tmp_path / "sum.png")]) == 0
 
 
 BAD = [
