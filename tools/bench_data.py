@@ -46,7 +46,8 @@ def delivered(config, batch_size, batches, limit=data.CACHE_LIMIT_BYTES):
         start = time.perf_counter()
         for _ in range(batches):
             next(iterator)
-        return (info.num_examples or 0) / setup, batches * batch_size / (time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        return (info.num_examples or 0) / setup, batches * batch_size / seconds
     finally:
         data.CACHE_LIMIT_BYTES = original
 

@@ -111,7 +111,10 @@ def main(argv=None):
     root = tempfile.mkdtemp(prefix="bench_resume_")
     folder = write_folder(os.path.join(root, "images"), args.images, args.resolution)
     step, extra = args.step, 10
-    config = lambda steps: run_config(folder, steps, step, args.batch_size, args.resolution)  # noqa: E731
+
+    def config(steps):
+        return run_config(folder, steps, step, args.batch_size, args.resolution)
+
     full = os.path.join(root, "uninterrupted")
     t = time.perf_counter()
     training.train(config(step + extra), full, verbose=0)
