@@ -469,6 +469,10 @@ def project_files(source, paths, out_dir, extractor=None, steps=1000, seed=0, w_
     recipe = runs.recipe_of(source)
     extractor = extractor or ("vgg16" if vgg_weights else default_extractor(
         recipe.data.name if recipe else None, fid_weights))
+    if extractor == "digits" and generator.data_shape[-1] != 1:
+        raise ValueError("--extractor digits reads 1-channel images; this model makes "
+                         f"{generator.data_shape[-1]}: use vgg16, fid_inception, inception "
+                         "or pixels.")
     distance = build_distance(extractor, pixel_weight, vgg_weights, inception_weights,
                               fid_weights)
     kind = ("w+" if w_plus else "w") if latent.is_style_based(generator) else "z"
