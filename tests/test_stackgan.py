@@ -17,7 +17,7 @@ from ganzoo.config import DataConfig
 from ganzoo.data import DatasetError, load_dataset
 from ganzoo.data.captions import digit_captions
 from ganzoo.layers.text import TextEncoder, kl_divergence
-from ganzoo.metrics import digit_attributes
+from ganzoo.data import digit_attributes
 
 
 def test_tokenizer_rules():

@@ -13,7 +13,7 @@ Reported:
 - digit rate: the share of images that the shipped digits classifier
   (``ganzoo.metrics.extractors.DigitsExtractor``, 98.9% on real test digits) reads as
   the requested digit, per prompt set (chance: 10%);
-- per attribute (``ganzoo.metrics.digit_attributes``): mean(measure | second word) -
+- per attribute (``ganzoo.data.digit_attributes``): mean(measure | second word) -
   mean(measure | first word) over the same noise and digits (bold - thin, slanted -
   upright, large - small), with the share of the n pairs where it moved the requested
   way, next to the real data's own difference between the captions' top and bottom
@@ -31,7 +31,7 @@ import numpy as np
 from ganzoo import config as config_lib
 from ganzoo import text, training
 from ganzoo.data import load_dataset
-from ganzoo.metrics import digit_attributes
+from ganzoo.data import digit_attributes
 from ganzoo.metrics.extractors import DigitsExtractor
 from ganzoo.registry import zoo_configs
 

@@ -2,7 +2,7 @@
 tokens int32 [``text.MAX_TOKENS``] from ``ganzoo.text.tokenize`` (0-padded).
 
 ``digits_captions``: the embedded digits (``digits.py``), each captioned from its label
-and three attributes measured on its pixels (``ganzoo.metrics.digit_attributes``):
+and three attributes measured on its pixels (``ganzoo.data.digit_attributes``):
 stroke thickness, slant and size. Each attribute is bucketed at the tertiles of its
 values *within the image's digit class* (a one is thin next to an eight; "bold" means
 bold for that digit): the lowest third gets the first word of
@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from ganzoo import text
-from ganzoo.data import folder
+from ganzoo.data import digit_attributes, folder
 from ganzoo.data.base import DatasetError, DatasetInfo, square_resize
 from ganzoo.registry import register_dataset
 
@@ -46,9 +46,6 @@ def tertile_words(values, labels):
 
 def digit_captions(images, labels):
     """Captions ("a thin slanted seven") of digit images [N, H, W, 1] in [-1, 1]."""
-    # imported here: the metrics package imports ganzoo.data, which imports this module
-    from ganzoo.metrics import digit_attributes
-
     measured = digit_attributes.measure(images)
     chosen = {name: tertile_words(values, labels) for name, values in measured.items()}
     captions = []
