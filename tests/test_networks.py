@@ -25,6 +25,16 @@ CASES = {
                                    spectral_norm=True),
     "srgan_generator": dict(data_shape=(16, 16, 3), scale=4, width=4, n_blocks=2),
     "inpaint_generator": dict(data_shape=(16, 16, 1), ngf=4, norm="instance"),
+    "stackgan_generator": dict(latent_dim=8, data_shape=(16, 16, 1), width=2, embed_dim=4,
+                               text_dim=4, condition_dim=3, residual_blocks=1),
+    "stackgan_discriminator": dict(data_shape=(16, 16, 1), width=2, embed_dim=4, text_dim=4),
+}
+# networks that take more than x (and labels): (net, rng) -> their inputs
+EXAMPLE_INPUTS = {
+    "stackgan_generator": lambda net, rng: net.sample_inputs(2, rng),
+    "stackgan_discriminator": lambda net, rng: [
+        rng.standard_normal((2, 8, 8, 1)).astype("float32"),
+        rng.standard_normal((2, 16, 16, 1)).astype("float32"), np.array([[2, 5, 0], [3, 0, 0]])],
 }
 
 
@@ -46,6 +56,8 @@ def test_config_round_trip(name):
              if isinstance(net, ImageGenerator) else (2, *net.data_shape))
     x = rng.standard_normal(shape).astype("float32")
     inputs = [x, np.array([0, 1], "int32")] if net.num_classes else x
+    if name in EXAMPLE_INPUTS:
+        inputs = EXAMPLE_INPUTS[name](net, rng)
     outputs, clone_outputs = net(inputs), clone(inputs)
     if not isinstance(outputs, list):
         outputs, clone_outputs = [outputs], [clone_outputs]
