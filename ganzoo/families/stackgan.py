@@ -16,7 +16,7 @@ D's stage-I input for real data is the real image average-pooled to half size. T
 trains stage I, then stage II with stage I fixed; here both stages train together in one
 step (simpler), and stage II sees the stage-I image through a stop-gradient, so each stage
 still learns only from its own discriminator (and the KL). ``kl_weight``: lambda = 1 in the
-paper (Sec. 3.1); the official configs use 2.0.
+paper (Sec. 3.1); the authors' configs (``stageI/cfg/birds.yml``: COEFF.KL) use 2.0.
 """
 
 from keras import ops
