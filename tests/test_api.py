@@ -1,6 +1,6 @@
-"""The Python API (ganzoo/api.py, ganzoo/data/arrays.py): data from Python goes through the
-CLI's pipeline and checks; (slow) README's "Train from Python" example runs on numpy data,
-and an interrupted Python run resumes to the very weights of an uninterrupted one."""
+"""The Python API (ganzoo/api.py, ganzoo/data/arrays.py): README's "Train from Python"
+example runs on numpy data, an interrupted Python run resumes to the very weights of an
+uninterrupted one, and data from Python goes through the CLI's pipeline and checks."""
 
 import os
 import re
@@ -47,30 +47,6 @@ class InterruptAt(StepCallback):
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """(run directory, images): 2 steps of a tiny dcgan on the 8x8 digits as numpy."""
-    from sklearn.datasets import load_digits
-
-    images = load_digits().images[..., None] / 8.0 - 1.0
-    run_dir = str(tmp_path_factory.mktemp("tiny") / "run")
-    small = {"data.resolution": 8, "latent_dim": 4, "generator.args.width": 4,
-             "discriminator.args.width": 4, "train.sample_grid": 4}
-    family = ganzoo.train("dcgan_digits", data=images, run_dir=run_dir, steps=2,
-                          overrides=small, verbose=0)
-    assert family.sample(3).shape == (3, 8, 8, 1)
-    return run_dir, images
-
-
-def test_numpy_run_has_the_cli_run_directory(tiny_run):
-    run_dir = tiny_run[0]
-    assert [step for step, _ in checkpointing.checkpoints(run_dir)] == [2]
-    assert os.listdir(os.path.join(run_dir, "samples")) == ["step_000002.png"]
-    config = ganzoo.load_yaml(os.path.join(run_dir, "config.yaml"))
-    assert config.data.name.startswith("python:arrays-") and config.data.resolution == 8
-    assert os.path.getsize(os.path.join(run_dir, "stats.jsonl")) > 0
-
-
-@pytest.fixture(scope="module")
 def example(tmp_path_factory):
     """The README example's namespace, run in a fresh folder."""
     folder = tmp_path_factory.mktemp("example")
@@ -85,7 +61,6 @@ def example(tmp_path_factory):
     return namespace
 
 
-@pytest.mark.slow
 def test_readme_example_trains_samples_and_resumes(example):
     run_dir = example["run_dir"]
     assert example["samples"].shape == (16, 8, 8, 1)
@@ -93,9 +68,11 @@ def test_readme_example_trains_samples_and_resumes(example):
     assert [step for step, _ in checkpointing.checkpoints(run_dir)] == [4, 8]
     assert sorted(os.listdir(os.path.join(run_dir, "samples"))) == ["step_000004.png",
                                                                     "step_000008.png"]
+    config = ganzoo.load_yaml(os.path.join(run_dir, "config.yaml"))
+    assert config.data.name.startswith("python:arrays-") and config.data.resolution == 8
+    assert os.path.getsize(os.path.join(run_dir, "stats.jsonl")) > 0
 
 
-@pytest.mark.slow
 def test_interrupted_python_run_resumes_bit_identically(example, tmp_path, monkeypatch):
     """Same recipe, overrides and arrays as the example (from a name, not a built model),
     Ctrl-C after step 5: a checkpoint at step 6, then a resume from Python ends with the
@@ -117,15 +94,15 @@ def test_interrupted_python_run_resumes_bit_identically(example, tmp_path, monke
     assert not [name for name in expected if not np.array_equal(expected[name], actual[name])]
 
 
-def test_python_run_needs_its_data_again(tiny_run, capsys):
+def test_python_run_needs_its_data_again(example, capsys):
     """Without the arrays (the CLI, another process) a resume is one line, exit 2; with
     other arrays it is refused as another dataset."""
-    run_dir, images = tiny_run
-    assert cli.main(["train", "--resume", run_dir, "--steps", "3"]) == 2
+    run_dir, images = example["run_dir"], example["images"]
+    assert cli.main(["train", "--resume", run_dir, "--steps", "9"]) == 2
     line = capsys.readouterr().err.strip()
     assert "was passed from Python" in line and "\n" not in line
     with pytest.raises(ValueError, match="data.name is 'python:arrays-"):
-        ganzoo.train(run_dir, data=images[::-1], steps=3)
+        ganzoo.train(run_dir, data=images[::-1], steps=9)
 
 
 def test_build_and_train_are_the_api_functions_beside_the_build_module():
