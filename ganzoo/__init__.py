@@ -9,8 +9,6 @@ family from Python as ``ganzoo train`` does.
 
 import importlib
 import os
-import sys
-import types
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -42,20 +40,3 @@ def __getattr__(name):
         if error.name != f"{__name__}.{name}":
             raise
         raise AttributeError(f"module 'ganzoo' has no attribute '{name}'") from None
-
-
-class _Package(types.ModuleType):
-    """The ``ganzoo`` package, whose ``build`` stays the API's function (ganzoo/api.py):
-    importing the submodule ganzoo/build.py would otherwise set the package attribute
-    ``build`` to that module (``from ganzoo.build import ...`` still finds the module)."""
-
-    @property
-    def build(self):
-        return __getattr__("build")
-
-    @build.setter
-    def build(self, submodule):
-        """The import system records the submodule here; ``sys.modules`` keeps it."""
-
-
-sys.modules[__name__].__class__ = _Package

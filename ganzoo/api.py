@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from ganzoo import config as config_lib
 from ganzoo import runs, training, transfer
-from ganzoo.build import build_family
+from ganzoo.factory import build_family
 from ganzoo.data import arrays, load_dataset
 from ganzoo.registry import FAMILIES, unknown_name, zoo_config_path, zoo_configs
 

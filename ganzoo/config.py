@@ -68,6 +68,9 @@ class TrainConfig:
     sample_grid: int = 64
     fid_every: int = 0  # FID every N steps, logged to TensorBoard (0 = off)
     fid_samples: int = 500  # images per side for that FID
+    # that FID's feature extractor: "" = the dataset's default (digits for digits, else the
+    # FID Inception when its weights are found, else Keras' InceptionV3), or one named
+    fid_extractor: str = ""
     lr_decay_epochs: int = 0  # the last N epochs decay both learning rates linearly to 0
     log_every: int = 50  # TensorBoard scalars, stats.jsonl and plain progress lines every N steps
 
@@ -91,6 +94,7 @@ class GanConfig:
 
 OPTIMIZERS = ("adam", "rmsprop", "adamw", "sgd")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+FID_EXTRACTORS = ("digits", "fid_inception", "inception")  # ganzoo.metrics' extractors
 STRATEGIES = ("default", "mirrored", "multi_worker")
 PREPROCESS = ("resize", "resize_and_crop")
 
@@ -295,6 +299,8 @@ def validate(config):
     _check_values(config)
     _choice(config.train.optimizer, OPTIMIZERS, "train.optimizer")
     _choice(config.train.precision, PRECISIONS, "train.precision")
+    if config.train.fid_extractor:
+        _choice(config.train.fid_extractor, FID_EXTRACTORS, "train.fid_extractor")
     _choice(config.train.strategy, STRATEGIES, "train.strategy")
     _check_split(config.data)
     _check_cache(config.data)

@@ -29,7 +29,7 @@ import keras
 
 from ganzoo import config as config_lib
 from ganzoo import runs
-from ganzoo.build import build_optimizer
+from ganzoo.factory import build_optimizer
 from ganzoo.hashing import sha256_of
 from ganzoo.registry import FAMILIES, NETWORKS
 from ganzoo.runs import (ARCHIVE_SUFFIXES, CONFIG_FILE, DEFAULT_LICENSE, FORMAT_VERSION,

@@ -194,7 +194,10 @@ def read_targets(paths, data_shape):
 
 class Adam:
     """Adam (Kingma & Ba 2015) on tf.Variables, betas (0.9, 0.999), eps 1e-8, with the
-    learning rate given at each step (the projection's schedule)."""
+    learning rate given at each step (the projection's schedule). Written out rather than
+    ``keras.optimizers.Adam`` for two reasons: eps is added after the bias correction, as in
+    the reference projector (Keras adds it before), and ``reset`` restarts the moments for
+    the next image inside the same traced step."""
 
     def __init__(self, variables):
         self.variables = variables

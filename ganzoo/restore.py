@@ -61,7 +61,7 @@ def read_masks(masks_dir, names, resolution):
     nearest neighbours and thresholded at half."""
     if not os.path.isdir(masks_dir):
         raise FileNotFoundError(f"--masks {masks_dir}: no such folder.")
-    found = {os.path.splitext(os.path.basename(f))[0]: f for f in folder._images_in(masks_dir)}
+    found = {os.path.splitext(os.path.basename(f))[0]: f for f in folder.images_in(masks_dir)}
     missing = [name for name in names if name not in found]
     if missing:
         raise ValueError(f"--masks {masks_dir} has no mask for {', '.join(missing[:5])}: give "

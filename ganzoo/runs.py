@@ -40,7 +40,7 @@ import h5py
 import keras
 
 from ganzoo import config as config_lib
-from ganzoo.build import build_family
+from ganzoo.factory import build_family
 from ganzoo.checkpointing import checkpoints, restore_latest
 from ganzoo.data import DatasetInfo
 from ganzoo.hashing import sha256_of

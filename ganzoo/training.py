@@ -25,7 +25,7 @@ import tensorflow as tf
 import yaml
 
 from ganzoo import locking, progress, runtime
-from ganzoo.build import build_family
+from ganzoo.factory import build_family
 from ganzoo.checkpointing import (Checkpoint, Preempted, PreemptionGuard, StepCallback,
                                   input_iterator, newest_intact, restore_latest,
                                   stored_config)
@@ -57,8 +57,8 @@ def write_run_files(run_dir, config, info):
 # config keys a resume may change; any other key must equal the checkpoint's, since the
 # stored weights and optimizer state only mean something under the config that made them
 RESUMABLE = ("train.steps", "train.checkpoint_every", "train.keep_checkpoints",
-             "train.sample_grid", "train.fid_every", "train.fid_samples", "train.strategy",
-             "train.log_every", "data.data_dir", "data.cache")
+             "train.sample_grid", "train.fid_every", "train.fid_samples", "train.fid_extractor",
+             "train.strategy", "train.log_every", "data.data_dir", "data.cache")
 
 
 def _flat(values, prefix=""):
@@ -258,6 +258,7 @@ def _train_locked(config, run_dir, strategy, chief, verbose, recipe, initialize)
     check_resume(run_dir, config)
     with strategy.scope():
         model = build_family(config, info)
+    model.check_data(dataset.element_spec)
     step = restore_latest(model, run_dir)
     if initialize and not step:
         initialized = initialize(model)

@@ -37,7 +37,7 @@ def read_folder(source, input_dir, resolution, channels):
     dataset, info = folder.build(_data_config(source, resolution), input_dir)
     if info.num_classes:
         raise ValueError(f"{input_dir} has subfolders: give a folder with the images in it.")
-    names = [os.path.splitext(os.path.basename(f))[0] for f in folder._images_in(input_dir)]
+    names = [os.path.splitext(os.path.basename(f))[0] for f in folder.images_in(input_dir)]
     dataset = dataset.map(lambda x: paired.match_channels(x, channels)).batch(64)
     return names, np.concatenate([batch.numpy() for batch in dataset])
 

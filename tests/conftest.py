@@ -17,16 +17,16 @@ import ganzoo  # noqa: E402,F401
 from ganzoo import config as config_lib  # noqa: E402
 from ganzoo.registry import FAMILIES  # noqa: E402
 
+# the smallest arguments of each network architecture
 TINY_NET = {"dcgan": {"width": 4, "max_width": 8}, "mlp": {"units": 8, "depth": 1},
             "progan": {"width": 4, "max_width": 8},
-            "stylegan": {"channel_base": 32, "channel_max": 8}}
-FAMILY_ARCH = {"progan": "progan", "stylegan": "stylegan"}  # families that need their own nets
-TINY_NET.update(resnet={"ngf": 4, "n_blocks": 1}, unet={"ngf": 4},
-                patchgan={"ndf": 4, "n_layers": 1})
-TINY_NET.update(srgan={"width": 4, "n_blocks": 1, "scale": 2}, inpaint={"ngf": 4})
-# text-to-image: its own networks and captioned dataset
-FAMILY_ARCH["stackgan"] = "stackgan"
-TINY_NET["stackgan"] = {"width": 2, "embed_dim": 4, "text_dim": 4}
+            "stylegan": {"channel_base": 32, "channel_max": 8},
+            "resnet": {"ngf": 4, "n_blocks": 1}, "unet": {"ngf": 4},
+            "patchgan": {"ndf": 4, "n_layers": 1},
+            "srgan": {"width": 4, "n_blocks": 1, "scale": 2}, "inpaint": {"ngf": 4},
+            "stackgan": {"width": 2, "embed_dim": 4, "text_dim": 4}}
+# families that need their own networks, and those that need their own dataset
+FAMILY_ARCH = {"progan": "progan", "stylegan": "stylegan", "stackgan": "stackgan"}
 FAMILY_DATA = {"stackgan": "digits_captions"}
 # image-to-image families: (their two-domain toy dataset, generator arch, discriminator arch)
 IMAGE_TO_IMAGE = {"cyclegan": ("digits_inverted", "resnet", "patchgan"),
@@ -71,12 +71,9 @@ def fresh_keras_state():
     """Each test module ends by dropping Keras' global state and the graphs its models
     traced, so the suite's memory does not grow module after module."""
     yield
-    import gc
-
     import keras
 
-    keras.backend.clear_session()
-    gc.collect()
+    keras.backend.clear_session()  # with free_memory=True: one full garbage collection
 
 
 @pytest.fixture(autouse=True)

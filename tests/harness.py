@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from conftest import tiny_config
 from ganzoo import checkpointing, presets, runtime
-from ganzoo.build import build_family
+from ganzoo.factory import build_family
 from ganzoo.data import load_dataset
 from ganzoo.export import export
 from ganzoo.export.validate import TOLERANCES

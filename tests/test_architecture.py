@@ -1,5 +1,5 @@
 """The layout's rules, checked on the source: ganzoo's modules import each other without a
-cycle (dependencies go one way: registry < config/build < runs < consumers < cli), and
+cycle (dependencies go one way: registry < config/factory < runs < consumers < cli), and
 consumers ask a family instead of branching on its kind."""
 
 import ast

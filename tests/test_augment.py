@@ -8,7 +8,7 @@ from conftest import tiny_config
 from PIL import Image
 
 from ganzoo import augment, cli
-from ganzoo.build import build_networks
+from ganzoo.factory import build_networks
 from ganzoo.data import load_dataset
 
 

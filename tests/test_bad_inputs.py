@@ -18,7 +18,7 @@ import ganzoo
 from conftest import tiny_config
 from ganzoo import config as config_lib
 from ganzoo import latent, presets, runs
-from ganzoo.build import build_family
+from ganzoo.factory import build_family
 from ganzoo.cli import main
 from ganzoo.data import load_dataset
 from ganzoo.hashing import sha256_of
@@ -216,6 +216,8 @@ CASES = [
     ("unknown_optimizer", ["train", "--resume", RUN, "--set", "train.optimizer=adamm"],
      "adamm"),
     ("unknown_precision", ["train", "--resume", RUN, "--precision", "float64"], "'float64'"),
+    ("unknown_fid_extractor", ["train", "--resume", RUN, "--set", "train.fid_extractor=vgg"],
+     "'vgg'"),
     ("unknown_family", ["train", "stylegun", "--out", "{w}/new_run"], "stylegun"),
     ("missing_config", ["train", "--config", "{w}/none.yaml", "--out", "{w}/new_run"],
      "none.yaml"),
@@ -317,6 +319,12 @@ CASES = [
      "one integer label per image"),
     ("python_run_resumed_by_cli", lambda w: ["train", "--resume", _python_run(w)],
      "was passed from Python"),
+    # a family given data it cannot train on: refused before the run writes a file
+    ("stackgan_on_uncaptioned_digits", ["train", "stackgan", "--dataset", "digits", "--out",
+                                        "{w}/new_run", *TINY[:8]], "captioned images"),
+    ("cyclegan_on_one_domain", ["train", "cyclegan", "--dataset", "digits", "--out",
+                                "{w}/new_run", *TINY[:4], "--resolution", "16"],
+     "two-domain dataset"),
     ("init_from_unknown", ["train", "dcgan", "--out", "{w}/new_run", *TINY, "--init-from",
                            "no_such_preset"], "no_such_preset"),
     ("init_from_other_width", ["train", "dcgan", "--out", "{w}/new_run", *TINY, "--set",

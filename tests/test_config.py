@@ -67,3 +67,9 @@ def test_resolved_config_round_trips_through_yaml(tmp_path, name):
 def test_every_zoo_config_loads(name):
     path = zoo_configs()[name]  # zoo_configs/<family>/<preset>.yaml
     assert config_lib.load_yaml(path).family == os.path.basename(os.path.dirname(path))
+
+
+def test_fid_extractor_choices_are_the_registered_extractors():
+    from ganzoo.metrics.extractors import EXTRACTORS
+
+    assert sorted(config_lib.FID_EXTRACTORS) == sorted(EXTRACTORS.names())

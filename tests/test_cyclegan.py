@@ -12,7 +12,7 @@ from PIL import Image
 from conftest import tiny_config
 from ganzoo import cli, runs, training
 from ganzoo import config as config_lib
-from ganzoo.build import build_family
+from ganzoo.factory import build_family
 from ganzoo.data import DatasetError, load_dataset
 from ganzoo.families.cyclegan import ImagePool
 from ganzoo.families.image_to_image import l1

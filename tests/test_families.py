@@ -6,7 +6,7 @@ import pytest
 from conftest import tiny_config
 from harness import fit_one_step
 from ganzoo import config as config_lib
-from ganzoo.build import build_family, build_optimizer
+from ganzoo.factory import build_family, build_optimizer
 from ganzoo.data import load_dataset
 
 

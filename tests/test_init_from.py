@@ -9,7 +9,7 @@ import pytest
 from conftest import tiny_config
 from ganzoo import checkpointing, cli, presets, runs, transfer
 from ganzoo import config as config_lib
-from ganzoo.build import build_family
+from ganzoo.factory import build_family
 from ganzoo.data import DatasetInfo
 from ganzoo.registry import zoo_config_path
 

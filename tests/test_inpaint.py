@@ -8,7 +8,7 @@ from PIL import Image
 
 from conftest import tiny_config
 from ganzoo import cli, presets
-from ganzoo.build import build_family
+from ganzoo.factory import build_family
 from ganzoo.data import load_dataset
 from ganzoo.families.inpaint import box_masks, free_form_masks, with_mask
 from ganzoo.metrics import restoration

@@ -6,7 +6,7 @@ from PIL import Image
 
 from conftest import tiny_config
 from ganzoo import cli, latent, training
-from ganzoo.build import build_networks
+from ganzoo.factory import build_networks
 from ganzoo.data import load_dataset
 from ganzoo.registry import NETWORKS
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import tiny_config
 
 from ganzoo import cli, presets, runs
-from ganzoo.build import build_family
+from ganzoo.factory import build_family
 from ganzoo.data import DatasetInfo
 from ganzoo.metrics import DigitsExtractor
 from ganzoo.hashing import sha256_of

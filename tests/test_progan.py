@@ -6,7 +6,7 @@ import pytest
 
 from conftest import tiny_config
 from ganzoo import losses, runs, training
-from ganzoo.build import build_family
+from ganzoo.factory import build_family
 from ganzoo.data import load_dataset
 from ganzoo.export import export
 from ganzoo.registry import NETWORKS

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import tiny_config
 from ganzoo import checkpointing, cli, runs, training
-from ganzoo.build import build_family
+from ganzoo.factory import build_family
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STEPS, EVERY, PAUSE_AT = 8, 3, 4  # checkpoints at 3, 6, 8; the kill comes after step 4

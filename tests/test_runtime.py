@@ -16,7 +16,7 @@ import pytest
 from conftest import tiny_config
 import harness
 from ganzoo import checkpointing, runtime, training
-from ganzoo.build import build_family
+from ganzoo.factory import build_family
 from ganzoo.data import load_dataset
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

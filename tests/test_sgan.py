@@ -9,7 +9,7 @@ import tensorflow as tf
 from conftest import tiny_config
 
 from ganzoo import config as config_lib
-from ganzoo.build import build_family
+from ganzoo.factory import build_family
 from ganzoo.data import load_dataset, subsets
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from conftest import tiny_config
 from ganzoo import presets, text, text_to_image
-from ganzoo.build import build_family
+from ganzoo.factory import build_family
 from ganzoo.cli import main
 from ganzoo.config import DataConfig
 from ganzoo.data import DatasetError, load_dataset

@@ -11,7 +11,7 @@ import tensorflow as tf
 from conftest import tiny_config
 from ganzoo import config as config_lib
 from ganzoo import runtime
-from ganzoo.build import build_family
+from ganzoo.factory import build_family
 from ganzoo.data import load_dataset
 from ganzoo.export import export
 from ganzoo.families.stylegan import StyleGAN2, mix_styles

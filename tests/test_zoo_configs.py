@@ -14,8 +14,6 @@ import pytest
 
 from ganzoo import config as config_lib
 from ganzoo import training
-from ganzoo.build import build_family
-from ganzoo.data import load_dataset
 from ganzoo.registry import DATASETS, zoo_configs
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -56,17 +54,6 @@ def test_zoo_config_trains_one_step(preset, tmp_path):
     assert int(model.g_optimizer.iterations.numpy()) == 1
     assert int(model.d_optimizer.iterations.numpy()) == d_steps
     assert os.listdir(tmp_path / "samples")
-
-
-@pytest.mark.parametrize("preset, toy", [
-    ("cyclegan_digits_inverted", "digits_inverted"),
-    pytest.param("cyclegan_horse2zebra", "digits_inverted", marks=pytest.mark.slow),
-    ("pix2pix_digits_edges", "digits_edges"), ("pix2pix_facades", "digits_edges")])
-def test_image_to_image_recipes_build_on_the_embedded_toys(preset, toy):
-    config = config_lib.override(config_lib.load_yaml(zoo_configs()[preset]),
-                                 {"data.name": toy, "data.resolution": 32})
-    _, info = load_dataset(config.data, 1)
-    build_family(config, info)
 
 
 def test_zoo_configs_ship_with_a_plain_install(tmp_path):

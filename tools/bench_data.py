@@ -28,7 +28,7 @@ from bench_resume import write_folder  # noqa: E402
 from bench_train import fit_seconds  # noqa: E402
 
 from ganzoo import data  # noqa: E402
-from ganzoo.build import build_family  # noqa: E402
+from ganzoo.factory import build_family  # noqa: E402
 from ganzoo.config import DataConfig  # noqa: E402
 
 

@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 
-from ganzoo.build import build_networks  # noqa: E402
+from ganzoo.factory import build_networks  # noqa: E402
 from ganzoo.data import DatasetInfo  # noqa: E402
 from ganzoo.export import saved_model, tflite  # noqa: E402
 

@@ -31,7 +31,7 @@ from keras import layers, ops  # noqa: E402
 
 from ganzoo import config as config_lib  # noqa: E402
 from ganzoo import runtime  # noqa: E402
-from ganzoo.build import build_family, build_networks  # noqa: E402
+from ganzoo.factory import build_family, build_networks  # noqa: E402
 from ganzoo.data import digits, load_dataset  # noqa: E402
 from ganzoo.registry import FAMILIES, zoo_config_path  # noqa: E402
 

@@ -26,7 +26,7 @@ import tensorflow as tf
 
 from ganzoo import classifier, training
 from ganzoo import config as config_lib
-from ganzoo.build import build_networks
+from ganzoo.factory import build_networks
 from ganzoo.data import load_dataset
 from ganzoo.registry import zoo_configs
 

@@ -85,13 +85,8 @@ def folder_vocabulary(path):
 def build_folder(config):
     """(dataset of (image, tokens), info) for ``captions:DIR``."""
     path = config.name[len(PREFIX):]
-    if not os.path.isdir(path):
-        raise DatasetError(f"Caption folder {path} does not exist; check the path in "
-                           f"{PREFIX}DIR.")
-    files = folder._images_in(path)
-    if not files:
-        raise DatasetError(f"No images in {path}: {PREFIX}DIR reads images directly in DIR, "
-                           "each with a caption file NAME.txt beside it.")
+    files = folder.flat_image_files(path, f"{PREFIX}DIR",
+                                    "images, each with a caption file NAME.txt beside it,")
     captions = []
     for file in files:
         caption_file = os.path.splitext(file)[0] + ".txt"

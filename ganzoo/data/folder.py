@@ -25,12 +25,26 @@ def _visible(folder):
     return sorted(n for n in os.listdir(folder) if not n.startswith("."))
 
 
-def _images_in(folder):
+def images_in(folder):
+    """The image files directly in ``folder``, sorted by name."""
     return [
         os.path.join(folder, n)
         for n in _visible(folder)
         if n.lower().endswith(EXTENSIONS) and os.path.isfile(os.path.join(folder, n))
     ]
+
+
+def flat_image_files(path, form, layout):
+    """``images_in(path)`` for a dataset named ``form`` (e.g. "pairs:DIR"), with one-line
+    errors for a missing folder and for one without images; ``layout`` says what the folder
+    should hold."""
+    if not os.path.isdir(path):
+        raise DatasetError(f"Image folder {path} does not exist; check the path in {form}.")
+    files = images_in(path)
+    if not files:
+        raise DatasetError(f"No images in {path}: {form} reads {layout} "
+                           f"({', '.join(EXTENSIONS)}) directly in it.")
+    return files
 
 
 def _is_gray(image):
@@ -70,7 +84,8 @@ def _scan(files, root):
 def image_reader(files, root):
     """(read(filename) -> uint8 [H, W, C] tensor, C) for image files of one size (checked).
 
-    PNG and JPEG folders are decoded by TensorFlow's own ops, which run in parallel in
+    PNG and JPEG folders are decoded by TensorFlow's own ops (the same pixels as Pillow's),
+    which run in parallel in
     ``map(num_parallel_calls=AUTOTUNE)`` threads; other formats (BMP, GIF) by Pillow in a
     ``tf.numpy_function``, which holds Python's lock."""
     (width, height), gray = _scan(files, root)
@@ -82,8 +97,11 @@ def image_reader(files, root):
 
     def read(filename):
         if all(f.lower().endswith(TF_DECODED) for f in files):
-            image = tf.io.decode_image(tf.io.read_file(filename), channels=channels,
-                                       expand_animations=False)
+            data = tf.io.read_file(filename)
+            image = tf.cond(  # JPEG with libjpeg's accurate integer DCT, as Pillow decodes it
+                tf.io.is_jpeg(data),
+                lambda: tf.io.decode_jpeg(data, channels, dct_method="INTEGER_ACCURATE"),
+                lambda: tf.io.decode_png(data, channels))
         else:
             image = tf.numpy_function(decode, [filename], tf.uint8)
         image.set_shape([height, width, channels])
@@ -98,11 +116,11 @@ def build(config, path):
         raise DatasetError(f"Image folder {path} does not exist; check the path in folder:PATH.")
     classes = [n for n in _visible(path) if os.path.isdir(os.path.join(path, n))]
     if classes:
-        per_class = [_images_in(os.path.join(path, c)) for c in classes]
+        per_class = [images_in(os.path.join(path, c)) for c in classes]
         files = [f for class_files in per_class for f in class_files]
         labels = np.concatenate([np.full(len(f), i, np.int32) for i, f in enumerate(per_class)])
     else:
-        files, labels = _images_in(path), None
+        files, labels = images_in(path), None
     if not files:
         raise DatasetError(
             f"No images in {path}: ganzoo reads {', '.join(EXTENSIONS)} files directly in "

@@ -29,7 +29,6 @@ reference's aligned dataset) crops and flips both images of a pair alike; unpair
 """
 
 import dataclasses
-import os
 
 import tensorflow as tf
 
@@ -156,13 +155,7 @@ def _zip_built(name, built):
 
 
 def _side_by_side(config, path):
-    if not os.path.isdir(path):
-        raise DatasetError(f"Image folder {path} does not exist; check the path in "
-                           f"{PAIRS_PREFIX}DIR.")
-    files = folder._images_in(path)
-    if not files:
-        raise DatasetError(f"No images in {path}: {PAIRS_PREFIX}DIR reads side-by-side A|B "
-                           f"images ({', '.join(folder.EXTENSIONS)}) directly in it.")
+    files = folder.flat_image_files(path, f"{PAIRS_PREFIX}DIR", "side-by-side A|B images")
     read, channels = folder.image_reader(files, path)
 
     def load(filename):

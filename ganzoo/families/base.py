@@ -20,6 +20,8 @@ family instead of branching on which family it is. A family class declares
     semi_supervised     whether it trains on partly labeled data (data.labeled_per_class)
 and may override
     d_loss / g_loss     its objective (required)
+    unpack              (real, labels) from a dataset element, refusing data it cannot
+                        train on (two-domain, captioned ...) in one line
     penalty             a regulariser added to the discriminator loss (gradient penalty ...)
     after_d_update      a hook after each discriminator update (weight clipping ...)
     preview_inputs / preview
@@ -228,10 +230,23 @@ class GAN(Stabilizers, keras.Model):
         CycleGAN adds its second generator / discriminator."""
         return network.trainable_variables
 
-    def train_step(self, data):
+    def unpack_checked(self, data):
+        """``unpack``, refusing unlabeled data for a conditional family."""
         real, labels = self.unpack(data)
         if self.conditional and labels is None:
-            raise ValueError(f"{type(self).__name__} needs labels; the dataset gave none.")
+            raise ValueError(f"{type(self).registered_name} is conditional and needs a labeled "
+                             "dataset; this one gives images only.")
+        return real, labels
+
+    def check_data(self, element_spec):
+        """Raises the family's one-line ValueError when a dataset's elements (its
+        ``element_spec``) are not what the family trains on. ``unpack_checked`` is traced
+        on that structure, not run, so a run refuses wrong data before it writes a file,
+        and each family states what it reads once, in ``unpack``."""
+        tf.function(self.unpack_checked, autograph=False).get_concrete_function(element_spec)
+
+    def train_step(self, data):
+        real, labels = self.unpack_checked(data)
         reals = ops.split(real, self.d_steps) if self.d_steps > 1 else [real]
         label_chunks = [None] * self.d_steps
         if labels is not None and self.d_steps > 1:

@@ -72,7 +72,7 @@ class StackGAN(GAN):
 
     def d_loss(self, real, tokens):
         """Matched, generated and mismatched pairs go through D as one batch of 3B rows
-        (one D call to trace instead of three; D's BatchNorm sees the three together)."""
+        (one D call to trace instead of three; D has no batch statistics to mix)."""
         fake = self.generated(real, tokens)
         real_low = ops.average_pool(real, 2, 2)
         stage_scores = self.scores(

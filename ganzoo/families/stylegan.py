@@ -180,9 +180,7 @@ class StyleGAN2(GAN):
             network, optimizer, lambda r, l: loss_fn(r, l) * float(interval), real, labels))
 
     def train_step(self, data):
-        real, labels = self.unpack(data)
-        if self.conditional and labels is None:
-            raise ValueError(f"{type(self).__name__} needs labels; the dataset gave none.")
+        real, labels = self.unpack_checked(data)
         g_loss = self._update(self.generator, self.g_optimizer, self.generator_loss,
                               real, labels)
         if self.pl_weight:

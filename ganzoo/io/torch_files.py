@@ -15,7 +15,6 @@ are rebuilt in a second pass over its object pickle, once the storages after it 
 """
 
 import io
-import os
 import struct
 import zipfile
 import zlib

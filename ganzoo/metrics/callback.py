@@ -1,11 +1,11 @@
 """FID during training: a Keras callback that scores the sampling generator every N steps.
 
 Enabled by ``train.fid_every`` (0 = off) with ``train.fid_samples`` images per side. The
-extractor is ``report.default_extractor`` of the dataset, as for ``ganzoo eval``: digits for
-digits, else the FID Inception when its weights are found (``extractors.find_fid_weights``),
-else Keras' InceptionV3 (whose weights must then be present locally); the real statistics
-are computed once and cached like ``ganzoo eval``'s. Values are printed and logged as the TensorBoard scalar
-``fid`` under ``<run_dir>/logs/fid``.
+extractor is ``train.fid_extractor`` or, by default, ``report.default_extractor`` of the
+dataset, as for ``ganzoo eval``: digits for digits, else the FID Inception when its weights
+are found (``extractors.find_fid_weights``), else Keras' InceptionV3 (whose weights must then
+be present locally); the real statistics are computed once and cached like ``ganzoo eval``'s.
+Values are printed and logged as the TensorBoard scalar ``fid`` under ``<run_dir>/logs/fid``.
 """
 
 import os
@@ -36,7 +36,8 @@ class FID(keras.callbacks.Callback):
         policy = keras.mixed_precision.global_policy()
         keras.mixed_precision.set_global_policy("float32")
         try:
-            self.extractor = report.build_extractor(report.default_extractor(self.data.name))
+            self.extractor = report.build_extractor(
+                self.settings.fid_extractor or report.default_extractor(self.data.name))
         finally:
             keras.mixed_precision.set_global_policy(policy)
         self.real = evaluation.reference_stats(

@@ -20,8 +20,8 @@ Discriminator: one conditional critic per stage (stride-2 4x4 convs + LeakyReLU(
 to 4x4, the compressed text embedding tiled and concatenated there, a 3x3 conv, then a
 float32 logit), sharing one text encoder. Unlike the paper's, the critics have no
 BatchNorm: the family scores matched, generated and mismatched pairs in one batch, and
-batch statistics over that mixture (then over fakes alone in G's step) broke training. Called with [stage-I image, image, tokens], it
-returns [stage-I logits, stage-II logits].
+batch statistics over that mixture (then over fakes alone in G's step) broke training.
+Called with [stage-I image, image, tokens], it returns [stage-I logits, stage-II logits].
 """
 
 import math
