@@ -159,7 +159,7 @@ def cmd_sample(args):
 def cmd_translate(args):
     from ganzoo.translate import translate_folder
 
-    count = translate_folder(args.run_dir, args.input, args.direction, args.out)
+    count = translate_folder(args.target, args.input, args.direction, args.out)
     print(f"Translated {count} images ({args.direction}) into {args.out}; "
           f"before/after grid: {os.path.join(args.out, 'before_after.png')}")
 
@@ -394,6 +394,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def _folder_command(sub, name, help, input_help, out_default, func):
+    """A subcommand that applies a run or preset to a folder of images: TARGET --input DIR
+    --out DIR (translate, upscale, inpaint)."""
+    command = sub.add_parser(name, help=help)
+    command.add_argument("target", help="run directory, preset name, preset folder or archive")
+    command.add_argument("--input", required=True, help=input_help)
+    command.add_argument("--out", default=out_default, help="output folder")
+    command.set_defaults(func=func)
+    return command
+
+
 def parser(converters=True):
     """The ``ganzoo`` argument parser.
 
@@ -447,35 +458,24 @@ def parser(converters=True):
     sample.add_argument("--out", default="samples.png", help="PNG to write")
     sample.set_defaults(func=cmd_sample)
 
-    translate = sub.add_parser("translate", help="translate a folder of images with a "
-                               "cyclegan or pix2pix run")
-    translate.add_argument("run_dir", help="run directory, preset name, preset folder or archive")
-    translate.add_argument("--input", required=True, help="folder of images to translate")
+    translate = _folder_command(sub, "translate", "translate a folder of images with a "
+                                "cyclegan or pix2pix run", "folder of images to translate",
+                                "translated", cmd_translate)
     translate.add_argument("--direction", default="a2b", choices=["a2b", "b2a"],
                            help="domain A to B, or B to A")
-    translate.add_argument("--out", default="translated", help="output folder")
-    translate.set_defaults(func=cmd_translate)
 
-    upscale = sub.add_parser("upscale", help="super-resolve a folder of images with an srgan "
-                             "run or preset")
-    upscale.add_argument("target", help="run directory, preset name, preset folder or archive")
-    upscale.add_argument("--input", required=True, help="folder of images (resized to the "
-                         "model's low-resolution input)")
-    upscale.add_argument("--out", default="upscaled", help="output folder")
-    upscale.set_defaults(func=cmd_upscale)
+    _folder_command(sub, "upscale", "super-resolve a folder of images with an srgan run or "
+                    "preset", "folder of images (resized to the model's low-resolution input)",
+                    "upscaled", cmd_upscale)
 
-    inpaint = sub.add_parser("inpaint", help="fill holes in a folder of images with an "
-                             "inpaint run or preset")
-    inpaint.add_argument("target", help="run directory, preset name, preset folder or archive")
-    inpaint.add_argument("--input", required=True, help="folder of images (resized to the "
-                         "model's resolution)")
+    inpaint = _folder_command(sub, "inpaint", "fill holes in a folder of images with an "
+                              "inpaint run or preset", "folder of images (resized to the "
+                              "model's resolution)", "inpainted", cmd_inpaint)
     holes = inpaint.add_mutually_exclusive_group(required=True)
     holes.add_argument("--masks", metavar="DIR", help="one mask per image, same file name, "
                        "white = hole")
     holes.add_argument("--box", metavar="X,Y,W,H", help="the same box hole in every image, in "
                        "the model's pixels")
-    inpaint.add_argument("--out", default="inpainted", help="output folder")
-    inpaint.set_defaults(func=cmd_inpaint)
 
     generate = sub.add_parser("generate", help="images of a caption from a text-to-image "
                               "run or preset (stackgan)")

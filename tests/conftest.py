@@ -1,7 +1,9 @@
 """Test set-up: two logical CPUs (for 2-replica MirroredStrategy tests) before TF starts,
 and helpers that build tiny configs."""
 
+import json
 import os
+import socket
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -98,3 +100,17 @@ def shared_fixture(name):
         pytest.skip(f"reference fixture {path} is absent (it lives in the project's shared "
                     "folder beside the checkout, not in a user's clone)")
     return path
+
+
+def localhost_cluster(n=2):
+    """The environments of ``n`` worker processes forming one localhost
+    MultiWorkerMirroredStrategy cluster on free ports (``TF_CONFIG``, worker i in the i-th)."""
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    workers = [f"127.0.0.1:{s.getsockname()[1]}" for s in sockets]
+    for s in sockets:
+        s.close()
+    return [{**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "TF_CONFIG": json.dumps(
+        {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})}
+        for index in range(n)]

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--resolution", "8", "--width", "4", "--latent-dim", "4", "--repeats", "2"]
 
@@ -17,6 +19,7 @@ def run_tool(name, tmp_path, *args):
     return json.loads(out.read_text())
 
 
+@pytest.mark.slow  # ~10 s: runs the tool end to end (suite budget)
 def test_bench_train(tmp_path):
     record = run_tool("bench_train", tmp_path, "--families", "dcgan,wgan", "--batch-size", "8",
                       "--steps", "2", "--warmup-steps", "1")
@@ -30,6 +33,7 @@ def test_bench_train(tmp_path):
     assert rows["ganzoo dcgan"]["vs_reference"] > 0
 
 
+@pytest.mark.slow  # ~7 s: runs the tool end to end (suite budget)
 def test_bench_export(tmp_path):
     record = run_tool("bench_export", tmp_path, "--batch-sizes", "1", "--calls", "2")
     rows = {row["variant"]: row for row in record["results"]}

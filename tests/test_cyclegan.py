@@ -29,6 +29,7 @@ def _cycle_error(model, batch):
                  + l1(model.generator(model.generator_ba(b)), b))
 
 
+@pytest.mark.slow  # ~8 s of training (suite budget)
 def test_cycle_error_falls_on_the_toy_pair():
     """Seen: 1.67 -> 0.64 after 75 steps (0.58 after 100)."""
     keras.utils.set_random_seed(0)
@@ -138,6 +139,7 @@ def test_translate_a_folder(trained_run, tmp_path):
     assert Image.open(grid).size == Image.open(during_training).size
 
 
+@pytest.mark.slow  # the harness exports cyclegan with its signature by default
 def test_export_takes_images(trained_run, tmp_path):
     from ai_edge_litert.interpreter import Interpreter
 

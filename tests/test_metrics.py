@@ -156,6 +156,7 @@ def test_inception_without_weights_says_where_to_put_them(tmp_path, monkeypatch)
     assert str(expected) in message and "--inception-weights" in message
 
 
+@pytest.mark.slow  # ~7 s: a full InceptionV3 (suite budget); fid_inception is the default
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # inside Keras' HDF5 save
 def test_inception_extractor_reads_the_keras_cache_file(tmp_path, monkeypatch):
     # A random-weights InceptionV3 in the legacy HDF5 layout of the ImageNet file, put where

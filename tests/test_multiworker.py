@@ -3,14 +3,14 @@ read disjoint shares of every global batch, which together are the batch one pro
 reads (ganzoo.data's DATA auto-shard policy for data read by index), so one epoch of
 the two workers covers every example once."""
 
-import json
 import os
-import socket
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+
+from conftest import localhost_cluster
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -50,27 +50,14 @@ def worker(out):
     np.save(out, np.stack(steps))
 
 
-def _free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 @pytest.mark.slow  # two TensorFlow processes forming a cluster (~20 s)
 def test_two_workers_read_disjoint_shares_of_each_global_batch(tmp_path):
-    workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
     outs = [str(tmp_path / f"worker{i}.npy") for i in range(2)]
     processes = [subprocess.Popen(
         [sys.executable, "-c", f"import test_multiworker; test_multiworker.worker({out!r})"],
         cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, HERE]),
-             "TF_CPP_MIN_LOG_LEVEL": "2", "TF_CONFIG": json.dumps(
-                 {"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}})})
-        for i, out in enumerate(outs)]
+        env={**env, "PYTHONPATH": os.pathsep.join([ROOT, HERE])})
+        for out, env in zip(outs, localhost_cluster(2))]
     try:
         logs = [p.communicate(timeout=300)[0] for p in processes]
     finally:

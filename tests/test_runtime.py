@@ -1,10 +1,8 @@
 """tf.distribute and mixed precision: global-batch semantics on 1 vs 2 replicas, real
 2-process MultiWorkerMirroredStrategy runs (one preempted), finite mixed-precision training."""
 
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import tiny_config
+from conftest import localhost_cluster, tiny_config
 import harness
 from ganzoo import checkpointing, runtime, training
 from ganzoo.factory import build_family
@@ -64,29 +62,13 @@ def test_d_steps_chunks_need_the_replica_arrangement():
     assert any(not np.allclose(a, b, rtol=1e-4, atol=1e-5) for a, b in zip(one, two))
 
 
-def _free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def _start_workers(tmp_path, hooks, cli_args):
     """Two ``ganzoo train`` processes forming one localhost MultiWorkerMirroredStrategy
     cluster; ``hooks(i)`` is worker i's tools/train_with_hooks.py options."""
-    workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
-    processes = []
-    for index in range(2):
-        tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        processes.append(subprocess.Popen(
-            [sys.executable, os.path.join(ROOT, "tools", "train_with_hooks.py"), *hooks(index),
-             "--", "train", *cli_args], cwd=ROOT, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, "TF_CONFIG": json.dumps(tf_config), "TF_CPP_MIN_LOG_LEVEL": "2"}))
-    return processes
+    return [subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "tools", "train_with_hooks.py"), *hooks(index),
+         "--", "train", *cli_args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, env=env) for index, env in enumerate(localhost_cluster(2))]
 
 
 def _wait_for(processes, returncode):

@@ -142,6 +142,7 @@ def test_every_option_trains_on_images():
     assert all(np.isfinite(v[-1]) for v in history.values()), history
 
 
+@pytest.mark.slow  # ~6 s; the harness steps every family on two replicas
 def test_options_train_on_two_replicas():
     with runtime.make_strategy("mirrored").scope():
         model, dataset = _model("gan", "digits", "dcgan", {"minibatch_discrimination": True},
