@@ -24,8 +24,15 @@ def test_steps_on_one_and_two_replicas(family, trained_one):
     harness.run_step_test(family, trained_one)
 
 
-def test_mixed_precision_step(family):
-    harness.run_precision_test(family)
+# ~10 s each: their mixed_float16 step is in the slow suite, like every family's bfloat16
+HEAVY_PRECISION = ("progan", "stylegan")
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow)
+                                  if name in HEAVY_PRECISION else name
+                                  for name in FAMILIES.names()])
+def test_mixed_precision_step(name):
+    harness.run_precision_test(name)
 
 
 def test_checkpoint_round_trip(trained_one, tmp_path):

@@ -52,6 +52,7 @@ def _config(resolution, steps=2, **family_args):
                                     "train.checkpoint_every": steps}, family_args=family_args)
 
 
+@pytest.mark.slow  # ~20 s (suite budget); fade continuity stays in the default suite
 def test_grows_through_three_resolutions():
     config = _config(16, phase_steps=2, fade_steps=2)
     dataset, info = load_dataset(config.data, 4)

@@ -96,6 +96,7 @@ def _multi_worker_config(tmp_path, steps):
     return ["--config", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "run")]
 
 
+@pytest.mark.slow  # ~10 s: two TF processes (suite budget)
 def test_two_worker_multi_worker_mirrored_run_on_localhost(tmp_path):
     final = [str(tmp_path / f"worker{i}.weights.h5") for i in range(2)]
     _wait_for(_start_workers(tmp_path, lambda i: ["--save-final", final[i]],
