@@ -45,10 +45,11 @@ def trained(family):
     return (config, *fit_one_step(config))
 
 
-def run_step_test(family, trained_one):
-    """``trained_one``: ``trained(family)``, the one-device step."""
+def run_step_test(family, trained_one=None, strategies=(("default", 1), ("mirrored", 2))):
+    """``trained_one``: ``trained(family)``, the one-device step (needed when
+    ``strategies`` holds "default")."""
     config = tiny_config(family)
-    for strategy, replicas in (("default", 1), ("mirrored", 2)):
+    for strategy, replicas in strategies:
         _, model, before, logs = (trained_one if strategy == "default"
                                   else (config, *fit_one_step(config, strategy)))
         assert model.distribute_strategy.num_replicas_in_sync == replicas

@@ -10,6 +10,11 @@ import harness
 from ganzoo.registry import FAMILIES
 
 
+# 10-25 s per step to trace: their two-replica and mixed_float16 steps are in the slow
+# suite (with every family's bfloat16 step and TFLite export)
+HEAVY = ("progan", "stylegan")
+
+
 @pytest.fixture(scope="module", params=FAMILIES.names())
 def family(request):
     return request.param
@@ -20,17 +25,18 @@ def trained_one(family):
     return harness.trained(family)
 
 
-def test_steps_on_one_and_two_replicas(family, trained_one):
-    harness.run_step_test(family, trained_one)
-
-
-# ~10 s each: their mixed_float16 step is in the slow suite, like every family's bfloat16
-HEAVY_PRECISION = ("progan", "stylegan")
+def test_step_on_one_device(family, trained_one):
+    harness.run_step_test(family, trained_one, strategies=(("default", 1),))
 
 
 @pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow)
-                                  if name in HEAVY_PRECISION else name
-                                  for name in FAMILIES.names()])
+                                  if name in HEAVY else name for name in FAMILIES.names()])
+def test_step_on_two_replicas(name):
+    harness.run_step_test(name, strategies=(("mirrored", 2),))
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow)
+                                  if name in HEAVY else name for name in FAMILIES.names()])
 def test_mixed_precision_step(name):
     harness.run_precision_test(name)
 
