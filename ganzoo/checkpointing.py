@@ -11,16 +11,11 @@ to a temporary name, fsync'ed and renamed, so a crash never leaves a half-writte
 checkpoint under a real name; a file whose digest does not match (truncated, corrupt)
 is reported and the previous checkpoint is used instead.
 
-The same file holds the position of the input pipeline (``INPUT_GROUP``: the bytes of a
-``tf.train.Checkpoint`` of the data iterator, covered by the digest), so a resumed run
-continues the data exactly where it stopped without reading the consumed batches again.
-It is saved where the iterator can be: a plain ``tf.data`` iterator (one device) over a
-pipeline that reads examples by index (``ganzoo.data``: data in memory or ``data.cache``),
-whose saved state is positions and seeds only (a few hundred KB). TF 2.21's iterators of
-``tf.distribute`` datasets (MirroredStrategy, MultiWorkerMirroredStrategy) are not
-trackable, and the state of a streamed pipeline holds its shuffle buffer of decoded
-images; those runs, and checkpoints written before ganzoo saved the input, resume by
-skipping the consumed batches, with a warning that says how many examples that reads.
+The step is also the input's position: ``ganzoo.data.batches`` gives the batches from any
+step without reading the consumed ones (data read by index), so a checkpoint holds no
+iterator state (TF 2.21's iterators of ``tf.distribute`` datasets cannot be checkpointed).
+Checkpoints of earlier ganzoo versions that stored an iterator state (``INPUT_GROUP``) still
+load; the group is ignored.
 """
 
 import contextlib
@@ -35,14 +30,11 @@ import warnings
 
 import h5py
 import keras
-import numpy as np
-import tensorflow as tf
 
 CHECKPOINT_PATTERN = re.compile(r"step_(\d+)\.weights\.h5$")
 TEMP_SUFFIX = ".tmp.weights.h5"
 SEED_GROUP = "ganzoo_seed_generators"
-INPUT_GROUP = "ganzoo_input_iterator"  # {file name of a tf.train.Checkpoint: its bytes}
-INPUT_PREFIX = "input"
+INPUT_GROUP = "ganzoo_input_iterator"  # an iterator state older checkpoints hold (ignored)
 DIGEST_VERSION = 2  # the digest covers the step and config too
 
 
@@ -70,68 +62,10 @@ def _datasets(h5file):
 
 def arrays(path):
     """{name: array} of the training state a checkpoint holds (weights, slots, seed
-    states); the input position is ``input_state``'s."""
+    states), without the ignored ``INPUT_GROUP`` of older checkpoints."""
     with h5py.File(path, "r") as f:
         return {name: array for name, array in _datasets(f).items()
                 if not name.startswith(INPUT_GROUP + "/")}
-
-
-def input_state(path):
-    """{file name: bytes} of the input iterator's saved state ({} when not saved)."""
-    with h5py.File(path, "r") as f:
-        return {name: f[INPUT_GROUP][name][()].tobytes() for name in f.get(INPUT_GROUP, {})}
-
-
-def _write_input(h5file, iterator):
-    with tempfile.TemporaryDirectory() as scratch:
-        tf.train.Checkpoint(iterator=iterator).write(os.path.join(scratch, INPUT_PREFIX))
-        for name in sorted(os.listdir(scratch)):
-            with open(os.path.join(scratch, name), "rb") as part:
-                h5file[f"{INPUT_GROUP}/{name}"] = np.frombuffer(part.read(), np.uint8)
-
-
-def _read_input(iterator, state):
-    with tempfile.TemporaryDirectory() as scratch:
-        for name, data in state.items():
-            with open(os.path.join(scratch, name), "wb") as part:
-                part.write(data)
-        tf.train.Checkpoint(iterator=iterator).read(
-            os.path.join(scratch, INPUT_PREFIX)).assert_consumed()
-
-
-def savable(distributed, dataset):
-    """Whether checkpoints can save the position of an iterator over ``distributed``
-    (a strategy's distribution of ``dataset``) cheaply (see the module doc)."""
-    return (isinstance(distributed, tf.data.Dataset)
-            and bool(dataset.options().experimental_symbolic_checkpoint))
-
-
-def input_iterator(dataset, strategy, run_dir, step):
-    """(iterator over ``strategy``'s distribution of ``dataset`` positioned after ``step``
-    batches, whether checkpoints can save its position).
-
-    The position comes from the step's checkpoint when it holds one; otherwise the
-    consumed batches are read again and skipped, with a warning naming the cost. Only
-    one iterator is made: each new one of a dataset reshuffles with the next seeds.
-    """
-    distributed = strategy.experimental_distribute_dataset(dataset)
-    can_save = savable(distributed, dataset)
-    state = input_state(os.path.join(run_dir, "checkpoints",
-                                     f"step_{step:06d}.weights.h5")) if step else {}
-    if not step or (can_save and state):
-        iterator = iter(distributed)
-        if state:
-            _read_input(iterator, state)
-        return iterator, can_save
-    reason = ("its checkpoint has no input position (written before ganzoo saved it)"
-              if can_save else
-              "the data is streamed (set data.cache to a folder to read it by index)"
-              if isinstance(distributed, tf.data.Dataset) else
-              f"{type(strategy).__name__}'s input iterators cannot be checkpointed")
-    examples = step * (tf.nest.flatten(dataset.element_spec)[0].shape[0] or 0)
-    warnings.warn(f"Resuming at step {step} reads the {step} consumed batches ({examples} "
-                  f"examples) again to skip them: {reason}.", stacklevel=2)
-    return iter(strategy.experimental_distribute_dataset(dataset.skip(step))), can_save
 
 
 def _digest(h5file, fields=True):
@@ -161,9 +95,8 @@ def _fsync(path):
         os.close(fd)
 
 
-def save(model, folder, step, config_yaml, iterator=None):
-    """Writes ``folder/step_NNNNNN.weights.h5`` atomically and returns its path; with
-    ``iterator``, its position too (``INPUT_GROUP``)."""
+def save(model, folder, step, config_yaml):
+    """Writes ``folder/step_NNNNNN.weights.h5`` atomically and returns its path."""
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"step_{step:06d}.weights.h5")
     tmp = path[:-len(".weights.h5")] + TEMP_SUFFIX
@@ -171,8 +104,6 @@ def save(model, folder, step, config_yaml, iterator=None):
     with h5py.File(tmp, "a") as f:
         for i, state in enumerate(_seed_states(model)):
             f[f"{SEED_GROUP}/{i}"] = keras.ops.convert_to_numpy(state.value)
-        if iterator is not None:
-            _write_input(f, iterator)
         f.attrs["ganzoo_step"] = step
         f.attrs["ganzoo_config"] = config_yaml
         f.attrs["ganzoo_digest_version"] = DIGEST_VERSION
@@ -308,7 +239,6 @@ class StepCallback(keras.callbacks.Callback):
 class Checkpoint(StepCallback):
     """Saves every ``every`` steps, on a preemption signal and at the end; keeps ``keep``.
 
-    ``iterator``: the input iterator whose position each checkpoint saves (None: none).
     Only the chief writes ``run_dir``; other workers must take part in each save (reading
     distributed variables may need collectives), so they write to a temporary folder
     that is deleted at once. ``should_stop(flag)`` turns this process' signal flag into
@@ -316,9 +246,8 @@ class Checkpoint(StepCallback):
     """
 
     def __init__(self, run_dir, every, keep, config_yaml, guard, should_stop=bool,
-                 chief=True, iterator=None):
+                 chief=True):
         super().__init__()
-        self.iterator = iterator  # the data iterator whose position is saved too (or None)
         self.run_dir, self.every, self.keep, self.config_yaml = run_dir, every, keep, config_yaml
         self.guard, self.should_stop, self.chief = guard, should_stop, chief
         self.saved_step, self.preempted = None, False
@@ -328,7 +257,7 @@ class Checkpoint(StepCallback):
             return
         if self.chief:
             save(self.model, os.path.join(self.run_dir, "checkpoints"), self.step,
-                 self.config_yaml, self.iterator)
+                 self.config_yaml)
             prune(self.run_dir, self.keep)
         else:
             with tempfile.TemporaryDirectory() as scratch:

@@ -27,9 +27,8 @@ import yaml
 from ganzoo import locking, progress, runtime
 from ganzoo.factory import build_family
 from ganzoo.checkpointing import (Checkpoint, Preempted, PreemptionGuard, StepCallback,
-                                  input_iterator, newest_intact, restore_latest,
-                                  stored_config)
-from ganzoo.data import load_dataset
+                                  newest_intact, restore_latest, stored_config)
+from ganzoo.data import open_batches
 from ganzoo.metrics.callback import FID
 
 
@@ -116,12 +115,13 @@ class StopOnNonFinite(StepCallback):
                     "Lower the learning rates or check the data.")
 
 
-def arrange_for_replicas(dataset, d_steps, replicas):
-    """Reorders each global batch so that every replica's i-th discriminator chunk is
-    its share of the global i-th chunk ([d_steps, replicas, rows] -> [replicas, d_steps,
-    rows]): with d_steps > 1, 1 or N replicas then update D on the same examples."""
+def replica_row_order(d_steps, replicas):
+    """A function that reorders the rows of a global batch tensor so that every replica's
+    i-th discriminator chunk is its share of the global i-th chunk ([d_steps, replicas,
+    rows] -> [replicas, d_steps, rows]): with d_steps > 1, 1 or N replicas then update D on
+    the same examples. None when there is nothing to reorder."""
     if d_steps == 1 or replicas == 1:
-        return dataset
+        return None
 
     def reorder(tensor):
         rows = tensor.shape[0] // (d_steps * replicas)
@@ -129,6 +129,14 @@ def arrange_for_replicas(dataset, d_steps, replicas):
         order = [1, 0, 2, *range(3, len(split.shape))]
         return tf.reshape(tf.transpose(split, order), tensor.shape)
 
+    return reorder
+
+
+def arrange_for_replicas(dataset, d_steps, replicas):
+    """``dataset``'s global batches reordered by ``replica_row_order``."""
+    reorder = replica_row_order(d_steps, replicas)
+    if reorder is None:
+        return dataset
     return dataset.map(lambda *parts: tuple(map(reorder, parts)) if len(parts) > 1
                        else tf.nest.map_structure(reorder, parts[0]))  # x or {"a", "b"}
 
@@ -190,7 +198,7 @@ def run_steps(model, data, start, steps, steps_per_epoch, callbacks):
     Like ``fit``, but counted in steps: epoch e is steps [e * steps_per_epoch, (e + 1) *
     steps_per_epoch), so a run resumed mid-epoch continues that epoch where it stopped
     and ends exactly at ``steps``. ``data``, a dataset or an iterator over the model's
-    strategy's distribution of one (``checkpointing.input_iterator``), must already be
+    strategy's distribution of one (``ganzoo.data.batches``), must already be
     positioned at ``start``.
     """
     strategy = model.distribute_strategy
@@ -253,12 +261,12 @@ def _train_locked(config, run_dir, strategy, chief, verbose, recipe, initialize)
     are written only once the config was checked against the run's checkpoint."""
     keras.utils.set_random_seed(config.train.seed)  # same seed, same initial weights
     d_steps = config.family_args["d_steps"]
-    dataset, info = load_dataset(config.data, config.data.batch_size * d_steps,
+    batches, info = open_batches(config.data, config.data.batch_size * d_steps,
                                  seed=config.train.seed)
     check_resume(run_dir, config)
     with strategy.scope():
         model = build_family(config, info)
-    model.check_data(dataset.element_spec)
+    model.check_data(batches.element_spec)
     step = restore_latest(model, run_dir)
     if initialize and not step:
         initialized = initialize(model)
@@ -271,14 +279,12 @@ def _train_locked(config, run_dir, strategy, chief, verbose, recipe, initialize)
                                     config, model, strategy, run_dir), flush=True)
     if step:
         print(f"Resuming {run_dir} from step {step}.")
-    iterator, savable = input_iterator(
-        arrange_for_replicas(dataset, d_steps, strategy.num_replicas_in_sync), strategy,
-        run_dir, step)
+    iterator = iter(batches.distribute(  # from the step's batch: its position in the data
+        strategy, step, replica_row_order(d_steps, strategy.num_replicas_in_sync)))
     with PreemptionGuard() as guard:
         checkpoint = Checkpoint(run_dir, config.train.checkpoint_every,
                                 config.train.keep_checkpoints, config.to_yaml(), guard,
-                                runtime.stop_vote(strategy), chief,
-                                iterator if savable else None)
+                                runtime.stop_vote(strategy), chief)
         finite = StopOnNonFinite(run_dir, checkpoint, step)
         callbacks = [
             finite,

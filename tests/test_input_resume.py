@@ -1,17 +1,19 @@
-"""The input pipeline's position is saved with each checkpoint: a resume continues the data
-where it stopped without reading the consumed batches again, across data epochs, from
-memory or from the on-disk cache (data.cache); older checkpoints still resume by skipping."""
+"""A resumed run continues the data where it stopped without reading the consumed batches
+again (the batches are a function of the step, ganzoo.data.batches), across data epochs, on
+one device or two replicas, from memory, from files or from the on-disk cache (data.cache);
+readers of some rows (replicas, workers) read only theirs. Streamed data skips, and says so."""
 
 import warnings
 
 import h5py
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from conftest import tiny_config
 from ganzoo import checkpointing, config as config_lib, training
-from ganzoo.data import cache, load_dataset
+from ganzoo.data import batches, cache, load_dataset
 
 IMAGES = 24  # with batch 4: a data epoch is 6 steps, so step 7 is in the second epoch
 
@@ -52,41 +54,91 @@ def _assert_same(expected, actual):
     assert not [n for n in expected if not np.array_equal(expected[n], actual[n])]
 
 
-def test_resume_in_second_data_epoch_restores_position_without_skipping(
+def _train_quietly(config, run_dir):
+    """Trains, failing on any warning that consumed batches are read again."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        training.train(config, run_dir, verbose=0)
+    assert not [w for w in caught if "consumed batches" in str(w.message)]
+
+
+def test_resume_in_second_data_epoch_continues_the_data_without_reading_it_again(
         tmp_path, image_folder, uninterrupted):
     run_dir = str(tmp_path / "run")
     training.train(_config(image_folder, 7), run_dir, verbose=0)
-    state = checkpointing.input_state(_final(run_dir))
-    assert state and sum(map(len, state.values())) < 1 << 20  # positions, not images
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        training.train(_config(image_folder, 10), run_dir, verbose=0)
-    assert not [w for w in caught if "consumed batches" in str(w.message)]
+    with h5py.File(_final(run_dir), "r") as f:  # the position is the step alone
+        assert checkpointing.INPUT_GROUP not in f
+    _train_quietly(_config(image_folder, 10), run_dir)
     _assert_same(uninterrupted, checkpointing.arrays(_final(run_dir)))
 
 
-@pytest.mark.slow  # two more trainings; the skip is the path multi-device runs take
-def test_checkpoint_without_input_position_resumes_by_skipping(tmp_path, image_folder,
-                                                                uninterrupted):
+def test_resume_on_two_replicas_is_exact_too(tmp_path, image_folder):
+    """TF's distributed iterators cannot be checkpointed; batches by step need not be."""
+    config = lambda steps: _config(image_folder, steps, **{"train.strategy": "mirrored"})
+    training.train(config(10), str(tmp_path / "whole"), verbose=0)
     run_dir = str(tmp_path / "run")
-    training.train(_config(image_folder, 7), run_dir, verbose=0)
-    with h5py.File(_final(run_dir), "a") as f:  # as ganzoo wrote them before this change
-        del f[checkpointing.INPUT_GROUP]
-        f.attrs["ganzoo_sha256"] = checkpointing._digest(f)
-    with pytest.warns(UserWarning, match=r"reads the 7 consumed batches \(28 examples\) again"):
-        training.train(_config(image_folder, 10), run_dir, verbose=0)
-    _assert_same(uninterrupted, checkpointing.arrays(_final(run_dir)))
+    training.train(config(7), run_dir, verbose=0)
+    _train_quietly(config(10), run_dir)
+    _assert_same(checkpointing.arrays(_final(str(tmp_path / "whole"))),
+                 checkpointing.arrays(_final(run_dir)))
 
 
-def test_input_position_is_covered_by_the_digest(tmp_path, uninterrupted_run):
-    path = str(tmp_path / "step.weights.h5")
-    with open(_final(uninterrupted_run), "rb") as src, open(path, "wb") as dst:
-        dst.write(src.read())
-    with h5py.File(path, "a") as f:
-        name = next(iter(f[checkpointing.INPUT_GROUP]))
-        f[checkpointing.INPUT_GROUP][name][0] ^= 1
-    with pytest.raises(checkpointing.CheckpointError, match="corrupt"):
-        checkpointing.verify(path)
+def _read_positions(count=IMAGES, batch=4):
+    """(IndexedBatches whose reads are recorded, the list of positions read)."""
+    read = []
+
+    def record(rows):
+        read.extend(rows[:, 1].tolist())
+        return rows[:, 0]
+
+    opened = batches.IndexedBatches(count, batch, seed=3, shuffle_buffer=count, repeat=True,
+                                    read_rows=lambda rows: tf.numpy_function(
+                                        record, [rows], tf.int64))
+    return opened, read
+
+
+def test_a_later_start_reads_no_example_of_the_batches_before_it():
+    opened, read = _read_positions()
+    whole = [b.numpy() for b in opened.dataset().take(12)]
+    read.clear()
+    later = [b.numpy() for b in opened.dataset(start=9).take(3)]
+    np.testing.assert_array_equal(later, whole[9:])  # 9 is in the second data epoch
+    assert min(read) == 9 * 4
+
+
+def test_readers_of_rows_read_only_their_rows_and_together_the_global_batch():
+    opened, read = _read_positions(batch=8)
+    whole = [b.numpy() for b in opened.dataset().take(5)]
+    parts = []
+    for begin in (0, 4):  # two workers, two replicas each
+        read.clear()
+        parts.append([b.numpy() for b in opened.dataset(rows=(begin, begin + 4), parts=2)
+                      .take(10)])
+        assert {p % 8 for p in read} <= set(range(begin, begin + 4))
+    for step in range(5):
+        np.testing.assert_array_equal(np.concatenate(
+            [parts[0][2 * step], parts[0][2 * step + 1],
+             parts[1][2 * step], parts[1][2 * step + 1]]), whole[step])
+
+
+def test_large_folder_is_read_by_file_in_the_order_memory_gives(image_folder, monkeypatch):
+    import ganzoo.data
+
+    config = _config(image_folder, 2).data
+    in_memory, _ = load_dataset(config, 4)
+    monkeypatch.setattr(ganzoo.data, "CACHE_LIMIT_BYTES", 0)
+    by_file, _ = ganzoo.data.open_batches(config, 4)
+    assert not by_file.streamed and by_file.read_row is not None
+    for a, b in zip(in_memory.take(8), by_file.dataset().take(8)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_streamed_data_resumes_by_skipping_and_says_what_it_costs():
+    dataset = tf.data.Dataset.range(100).batch(4)
+    streamed = batches.StreamedBatches(dataset, 4)
+    with pytest.warns(UserWarning, match=r"reads the 5 consumed batches \(20 examples\) again"):
+        first = next(iter(streamed.dataset(start=5)))
+    np.testing.assert_array_equal(first, [20, 21, 22, 23])
 
 
 def test_disk_cache_reads_the_examples_memory_does_in_the_same_order(tmp_path, image_folder):

@@ -1,7 +1,7 @@
 """Multi-worker input: two localhost workers of one MultiWorkerMirroredStrategy cluster
 read disjoint shares of every global batch, which together are the batch one process
-reads (ganzoo.data's DATA auto-shard policy for data read by index), so one epoch of
-the two workers covers every example once."""
+reads (each worker reads only its rows, ganzoo.data.batches), so one epoch of the two
+workers covers every example once."""
 
 import os
 import subprocess
@@ -28,13 +28,13 @@ def _ids(batch):
     return np.asarray(batch)[:, 0].astype(int)
 
 
-def _load(points):
+def _open(points):
     from ganzoo.config import DataConfig
-    from ganzoo.data import arrays, load_dataset
+    from ganzoo.data import arrays, open_batches
 
     source = arrays.Source(arrays.UserData(points, name="ids"))
     with arrays.registered(source):
-        return load_dataset(DataConfig(name=source.name), GLOBAL_BATCH, seed=0)[0]
+        return open_batches(DataConfig(name=source.name), GLOBAL_BATCH, seed=0)[0]
 
 
 def worker(out):
@@ -42,8 +42,7 @@ def worker(out):
     from ganzoo import runtime
 
     strategy = runtime.make_strategy("multi_worker")
-    dataset = _load(_points())
-    iterator = iter(strategy.experimental_distribute_dataset(dataset))
+    iterator = iter(_open(_points()).distribute(strategy))  # as training reads it
     steps = [np.concatenate([_ids(part) for part in
                              strategy.experimental_local_results(next(iterator))])
              for _ in range(STEPS)]
@@ -67,7 +66,7 @@ def test_two_workers_read_disjoint_shares_of_each_global_batch(tmp_path):
         assert p.returncode == 0, log[-3000:]
     first, second = (np.load(out) for out in outs)
     assert first.shape == second.shape == (STEPS, GLOBAL_BATCH // 2)
-    one_process = [_ids(batch) for batch in _load(_points()).take(STEPS)]
+    one_process = [_ids(batch) for batch in _open(_points()).dataset().take(STEPS)]
     for step in range(STEPS):
         assert not set(first[step]) & set(second[step]), f"step {step}: shared examples"
         assert sorted([*first[step], *second[step]]) == sorted(one_process[step]), step

@@ -1,17 +1,18 @@
 """Time to the first step of a fresh start and of a resume at a late step of an image-folder
-run, with the input position restored from the checkpoint and with the skip that older
-checkpoints (and multi-device runs) fall back to; and whether the resumed run ends with
-the weights of an uninterrupted one.
+run, and whether the resumed run ends with the weights of an uninterrupted one.
 
     python tools/bench_resume.py --images 2000 --step 3000 --batch-size 32
 
 Writes a folder of 64x64 JPEGs, trains a small dcgan on it for ``--step`` + 10 steps
-(checkpoints every ``--step`` steps), then from copies of that run: resumes the
-checkpoint of ``--step`` for one step (a) from the saved position, (b) by skipping
-from memory (the checkpoint's input position deleted), (c) by skipping a streamed
-pipeline (every skipped image decoded again, as for data over the memory limit);
+(checkpoints every ``--step`` steps) on one device and on two mirrored replicas, then
+from copies of those runs resumes the checkpoint of ``--step``: (a) one device, the
+folder decoded into memory, (b) one device, the folder read by file (as for folders
+over the memory limit: each image decoded when its batch is read), (c) two replicas;
 and times a fresh 1-step run. Each time is the wall time of ``training.train`` up to
-the end of its first step (a callback), building and data loading included.
+the end of its first step (a callback), building and data loading included. For
+comparison, the time to the first batch of the streamed pipeline skipping the consumed
+batches (every skipped image decoded again: how such a resume read data before the
+input was batched by step).
 """
 
 import argparse
@@ -20,16 +21,17 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 
-import h5py
 import numpy as np
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from _bench import machine, print_table, write_json  # noqa: E402
+from _bench import machine, print_table, use_logical_cpus, write_json  # noqa: E402
 
 from ganzoo import checkpointing, config as config_lib, data, training  # noqa: E402
+from ganzoo.data import batches  # noqa: E402
 
 
 def write_folder(folder, count, size, quality=90):
@@ -92,11 +94,23 @@ def copy_at(source, target, step):
     return target
 
 
-def drop_input_position(run_dir):
-    path = checkpointing.checkpoints(run_dir)[-1][1]
-    with h5py.File(path, "a") as f:
-        del f[checkpointing.INPUT_GROUP]
-        f.attrs["ganzoo_sha256"] = checkpointing._digest(f)
+def same_weights(run_a, run_b):
+    expected, actual = (checkpointing.arrays(checkpointing.checkpoints(r)[-1][1])
+                        for r in (run_a, run_b))
+    return sorted(expected) == sorted(actual) and all(
+        np.array_equal(expected[name], actual[name]) for name in expected)
+
+
+def streamed_skip_seconds(config, step):
+    """Seconds to the first batch after skipping ``step`` batches of the folder streamed."""
+    start = time.perf_counter()
+    examples, _ = data.folder.build(config.data, config.data.name[len(data.FOLDER_PREFIX):])
+    batched = examples.shuffle(config.data.shuffle_buffer, seed=0).repeat().batch(
+        config.data.batch_size, drop_remainder=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        next(iter(batches.StreamedBatches(batched, config.data.batch_size).dataset(step)))
+    return time.perf_counter() - start
 
 
 def main(argv=None):
@@ -107,38 +121,39 @@ def main(argv=None):
     p.add_argument("--resolution", type=int, default=64)
     p.add_argument("--json", default="runs/bench_resume.json")
     args = p.parse_args(argv)
+    use_logical_cpus(2)  # the mirrored runs' two replicas, on a machine without GPUs
     started = machine()
     root = tempfile.mkdtemp(prefix="bench_resume_")
     folder = write_folder(os.path.join(root, "images"), args.images, args.resolution)
     step, extra = args.step, 10
 
-    def config(steps):
-        return run_config(folder, steps, step, args.batch_size, args.resolution)
+    def config(steps, strategy="default"):
+        return config_lib.override(run_config(folder, steps, step, args.batch_size,
+                                              args.resolution),
+                                   {"train.strategy": strategy})
 
-    full = os.path.join(root, "uninterrupted")
-    t = time.perf_counter()
-    training.train(config(step + extra), full, verbose=0)
-    print(f"uninterrupted {step + extra} steps: {time.perf_counter() - t:.1f} s", flush=True)
+    full = {}
+    for strategy in ("default", "mirrored"):
+        full[strategy] = os.path.join(root, f"uninterrupted_{strategy}")
+        t = time.perf_counter()
+        training.train(config(step + extra, strategy), full[strategy], verbose=0)
+        print(f"uninterrupted {step + extra} steps, {strategy}: {time.perf_counter() - t:.1f} s",
+              flush=True)
     rows = [{"start": "fresh (step 0)",
              "s to first step": time_to_first_step(config(1), os.path.join(root, "fresh"))}]
-    restored = copy_at(full, os.path.join(root, "restored"), step)
-    rows.append({"start": f"resume at {step}, position restored",
-                 "s to first step": time_to_first_step(config(step + extra), restored)})
-    expected, actual = (checkpointing.arrays(checkpointing.checkpoints(r)[-1][1])
-                        for r in (full, restored))
-    same = sorted(expected) == sorted(actual) and all(
-        np.array_equal(expected[name], actual[name]) for name in expected)
-    rows[-1]["bit-identical to uninterrupted"] = same
-    skipped = copy_at(full, os.path.join(root, "skipped"), step)
-    drop_input_position(skipped)
-    rows.append({"start": f"resume at {step}, skip {step} batches in memory",
-                 "s to first step": time_to_first_step(config(step + 1), skipped)})
-    streamed = copy_at(full, os.path.join(root, "streamed"), step)
-    drop_input_position(streamed)
-    data.CACHE_LIMIT_BYTES = 0  # as for data over the memory limit: decode every skipped image
-    rows.append({"start": f"resume at {step}, skip {step} batches streamed "
-                          f"({step * args.batch_size} decodes)",
-                 "s to first step": time_to_first_step(config(step + 1), streamed)})
+    for label, strategy, limit in (("in memory", "default", data.CACHE_LIMIT_BYTES),
+                                   ("read by file", "default", 0),
+                                   ("2 replicas, in memory", "mirrored", data.CACHE_LIMIT_BYTES)):
+        data.CACHE_LIMIT_BYTES = limit
+        slug = label.replace(",", "").replace(" ", "_")
+        resumed = copy_at(full[strategy], os.path.join(root, slug), step)
+        rows.append({"start": f"resume at {step}, {label}",
+                     "s to first step": time_to_first_step(config(step + extra, strategy),
+                                                           resumed),
+                     "bit-identical to uninterrupted": same_weights(full[strategy], resumed)})
+    rows.append({"start": f"for comparison: skip {step} batches streamed "
+                          f"({step * args.batch_size} decodes), first batch only",
+                 "s to first step": streamed_skip_seconds(config(1), step)})
     print_table(rows, ["start", "s to first step", "bit-identical to uninterrupted"])
     write_json(args.json, {"args": vars(args), "rows": rows}, started)
     shutil.rmtree(root)

@@ -16,11 +16,11 @@ import tensorflow as tf
 from ganzoo.data import digits, folder, toy2d  # noqa: F401  (registers digits, ring, grid)
 from ganzoo.data import arrays, paired  # paired registers digits_inverted, digits_edges
 from ganzoo.data import captions  # registers digits_captions; reads captions:DIR
-from ganzoo.data import cache, subsets
+from ganzoo.data import batches, cache, subsets
 from ganzoo.data.base import DatasetError, DatasetInfo
 from ganzoo.registry import DATASETS
 
-__all__ = ["DatasetError", "DatasetInfo", "dataset_names", "load_dataset"]
+__all__ = ["DatasetError", "DatasetInfo", "dataset_names", "load_dataset", "open_batches"]
 
 FOLDER_PREFIX = "folder:"
 CACHE_LIMIT_BYTES = 1 << 30  # datasets whose float32 examples fit in 1 GiB are held in memory
@@ -34,11 +34,19 @@ def dataset_names():
 
 
 def _build(config, seed):
+    """(unbatched dataset, DatasetInfo, decode): ``decode`` is None, or for an image folder
+    the map from its elements (file names, labels) to examples."""
+    name = config.name
+    if name.startswith(FOLDER_PREFIX):
+        references, info, decode = folder.references(config, name[len(FOLDER_PREFIX):])
+        return (*subsets.take_slice((references, info), config.split), decode)
+    return (*_build_examples(config, seed), None)
+
+
+def _build_examples(config, seed):
     name = config.name
     if paired.handles(name):
         return paired.build(config, seed)
-    if name.startswith(FOLDER_PREFIX):
-        return subsets.take_slice(folder.build(config, name[len(FOLDER_PREFIX):]), config.split)
     if name.startswith(arrays.PREFIX):
         return subsets.take_slice(arrays.build(name), config.split)
     if captions.handles(name):
@@ -69,17 +77,20 @@ def _checked_for_jitter(dataset, info, crop_size):
     return dataset, dataclasses.replace(info, shape=(crop_size, crop_size, info.shape[-1]))
 
 
-def load_dataset(config, global_batch_size, seed=0, repeat=True):
-    """(batched tf.data.Dataset, DatasetInfo) for ``config`` (a ganzoo.config.DataConfig).
+def open_batches(config, global_batch_size, seed=0, repeat=True):
+    """(batches, DatasetInfo) for ``config`` (a ganzoo.config.DataConfig): a
+    ``batches.IndexedBatches`` or ``batches.StreamedBatches`` whose ``dataset(start)`` and
+    ``distribute(strategy, start)`` give the global batches from any step.
 
     Elements are ``(x, y)`` for labeled data (y int32 [B]) and ``x`` otherwise; x is
     float32, images NHWC in [-1, 1]. Seeded shuffle, optional repeat, full batches only.
     Data whose examples fit in ``CACHE_LIMIT_BYTES``, or any data with ``data.cache``, is
-    decoded once and read by index (cache.py); larger data is streamed.
+    decoded once and read by index (cache.py); a larger image folder is read by index
+    too, each image decoded when its batch is read; other larger data is streamed.
     """
     jitter = config.preprocess == "resize_and_crop"
-    dataset, info = _build(paired.jitter_config(config, load_size(config)) if jitter else config,
-                           seed)
+    dataset, info, decode = _build(
+        paired.jitter_config(config, load_size(config)) if jitter else config, seed)
     if jitter:
         dataset, info = _checked_for_jitter(dataset, info, config.resolution)
     if config.labeled_per_class:
@@ -91,52 +102,46 @@ def load_dataset(config, global_batch_size, seed=0, repeat=True):
             f"{global_batch_size}; lower data.batch_size."
         )
     fits = info.num_examples and info.num_examples * np.prod(info.shape) * 4 <= CACHE_LIMIT_BYTES
-    if config.cache or fits:
-        dataset = _by_index(dataset, config, global_batch_size, seed, repeat, jitter)
-    else:  # streamed: the shuffle buffer (and so a saved iterator) holds decoded examples
-        dataset = dataset.shuffle(config.shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-        dataset = _batched(dataset, config, global_batch_size, repeat, jitter)
-        dataset = dataset.with_options(_sharded(tf.data.experimental.AutoShardPolicy.AUTO))
-    return dataset.prefetch(tf.data.AUTOTUNE), info
-
-
-def _batched(dataset, config, global_batch_size, repeat, jitter):
-    if jitter:  # after the cache: every epoch sees new crops. One draw for both images keeps
-        # pairs aligned (pix2pix); unpaired images are independent draws anyway (CycleGAN).
-        dataset = dataset.map(paired.random_jitter(config.resolution, paired=True),
-                              num_parallel_calls=tf.data.AUTOTUNE)
+    crop = paired.random_jitter(config.resolution, paired=True) if jitter else None
+    if config.cache or fits or decode:
+        if decode and (config.cache or fits):
+            dataset, decode = folder.decode_all(dataset, decode), None
+        store, count = (cache.on_disk(dataset, config.cache, config) if config.cache
+                        else cache.in_memory(dataset))
+        return batches.IndexedBatches(count, global_batch_size, seed, config.shuffle_buffer,
+                                      repeat, **_readers(store, decode, crop, seed)), info
+    # streamed: the shuffle buffer holds decoded examples
+    dataset = dataset.shuffle(config.shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if crop:
+        dataset = dataset.enumerate().map(lambda position, example: crop(
+            example, tf.stack([tf.cast(seed, tf.int64), position])),
+            num_parallel_calls=tf.data.AUTOTUNE)
     if repeat:
         dataset = dataset.repeat()
-    return dataset.batch(global_batch_size, drop_remainder=True)
+    return batches.StreamedBatches(dataset.batch(global_batch_size, drop_remainder=True),
+                                   global_batch_size), info
 
 
-def _by_index(dataset, config, global_batch_size, seed, repeat, jitter):
-    """The decoded examples held in memory (or on disk with ``data.cache``), shuffled as
-    indices (see cache.py): a checkpoint of an iterator over it saves positions only."""
-    store, count = (cache.on_disk(dataset, config.cache, config) if config.cache
-                    else cache.in_memory(dataset))
-    indices = tf.data.Dataset.range(count).shuffle(config.shuffle_buffer, seed=seed,
-                                                   reshuffle_each_iteration=True)
-    if jitter:  # per example: each one gets its own crop
-        indices = indices.map(lambda i: cache.gather(store, i), num_parallel_calls=tf.data.AUTOTUNE)
-        dataset = _batched(indices, config, global_batch_size, repeat, jitter)
-    else:  # one gather per batch
-        dataset = _batched(indices, config, global_batch_size, repeat, jitter).map(
-            lambda batch: cache.gather(store, batch), num_parallel_calls=tf.data.AUTOTUNE)
-    options = _sharded(tf.data.experimental.AutoShardPolicy.DATA)
-    options.experimental_symbolic_checkpoint = True
-    return dataset.with_options(options)
+def _readers(store, decode, crop, seed):
+    """The ``read_rows`` or ``read_row`` of an ``IndexedBatches`` over ``store``: one gather
+    per batch, or per example where each one is decoded (``decode``) or cropped (``crop``,
+    seeded by its position)."""
+    if not (decode or crop):
+        return {"read_rows": lambda rows: cache.gather(store, rows[:, 0])}
+
+    def read_row(row):
+        example = cache.gather(store, row[0])
+        if decode:
+            example = decode(example)
+        if crop:
+            example = crop(example, tf.stack([tf.cast(seed, tf.int64), row[1]]))
+        return example
+
+    return {"read_row": read_row}
 
 
-def _sharded(policy):
-    """Options that say how a multi-worker run splits the data between workers.
-
-    DATA for examples read by index: every worker runs the same pipeline and keeps its
-    rows of each global batch, so the workers' batches are disjoint and together are the
-    global batch one worker would take. AUTO for streamed sources: by file where the
-    source reads files with a tf.data reader (tfds' TFRecords, when there are at least as
-    many files as workers), otherwise as DATA.
-    """
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = policy
-    return options
+def load_dataset(config, global_batch_size, seed=0, repeat=True):
+    """(batched tf.data.Dataset from step 0, DatasetInfo) for ``config``; see
+    ``open_batches``."""
+    opened, info = open_batches(config, global_batch_size, seed, repeat)
+    return opened.dataset(), info

@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from ganzoo.data import scan_cache
 from ganzoo.data.base import DatasetError, DatasetInfo, square_resize
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
@@ -88,7 +89,7 @@ def image_reader(files, root):
     which run in parallel in
     ``map(num_parallel_calls=AUTOTUNE)`` threads; other formats (BMP, GIF) by Pillow in a
     ``tf.numpy_function``, which holds Python's lock."""
-    (width, height), gray = _scan(files, root)
+    (width, height), gray = scan_cache.remembered(files, root, _scan)
     mode, channels = ("L", 1) if gray else ("RGB", 3)
 
     def decode(filename):
@@ -110,8 +111,10 @@ def image_reader(files, root):
     return read, channels
 
 
-def build(config, path):
-    """(unbatched dataset of x or (x, y), DatasetInfo) for the images under ``path``."""
+def references(config, path):
+    """(unbatched dataset of file names or (file name, label), DatasetInfo, decode) for the
+    images under ``path``; ``decode`` maps an element to the example: the image center-cropped
+    and resized to ``config.resolution``, in [-1, 1] (and its label)."""
     if not os.path.isdir(path):
         raise DatasetError(f"Image folder {path} does not exist; check the path in folder:PATH.")
     classes = [n for n in _visible(path) if os.path.isdir(os.path.join(path, n))]
@@ -127,13 +130,27 @@ def build(config, path):
             "it (unlabeled) or in class subfolders PATH/<class>/ (labeled)."
         )
     read, channels = image_reader(files, path)
-    images = tf.data.Dataset.from_tensor_slices(files).map(
-        lambda filename: square_resize(read(filename), config.resolution),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    )
     shape = (config.resolution, config.resolution, channels)
     name = f"folder:{path}"
+
+    def image(filename):
+        return square_resize(read(filename), config.resolution)
+
     if labels is None:
-        return images, DatasetInfo(name, shape, 0, len(files))
-    dataset = tf.data.Dataset.zip(images, tf.data.Dataset.from_tensor_slices(labels))
-    return dataset, DatasetInfo(name, shape, len(classes), len(files))
+        return (tf.data.Dataset.from_tensor_slices(files), DatasetInfo(name, shape, 0, len(files)),
+                image)
+    return (tf.data.Dataset.from_tensor_slices((files, labels)),
+            DatasetInfo(name, shape, len(classes), len(files)),
+            lambda element: (image(element[0]), element[1]))
+
+
+def decode_all(references, decode):
+    """The examples of a dataset of ``references``' elements, decoded in parallel."""
+    return references.map(lambda *element: decode(element if len(element) > 1 else element[0]),
+                          num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def build(config, path):
+    """(unbatched dataset of x or (x, y), DatasetInfo) for the images under ``path``."""
+    files, info, decode = references(config, path)
+    return decode_all(files, decode), info

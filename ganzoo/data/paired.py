@@ -22,8 +22,8 @@ Training jitter of the reference (junyanz/pytorch-CycleGAN-and-pix2pix
 ``data/base_dataset.py``, ``--preprocess resize_and_crop``; Zhu et al. 2017, Isola et al.
 2017, appendix: "random jitter"): images are loaded at ``load_size`` (286), then each
 example gets a random ``crop_size`` (256) crop and a random horizontal flip. ``jitter_config``
-gives the config to read the images at, ``random_jitter`` the per-example map; it must run
-after any ``cache()`` so that every epoch draws new crops. ``paired`` (pix2pix: the
+gives the config to read the images at, ``random_jitter`` the per-example map, seeded by
+the example's position in the run (ganzoo.data.batches), so every epoch draws new crops. ``paired`` (pix2pix: the
 reference's aligned dataset) crops and flips both images of a pair alike; unpaired data
 (CycleGAN: unaligned) draws them independently per domain.
 """
@@ -65,20 +65,23 @@ def jitter_config(config, load_size):
     return dataclasses.replace(config, resolution=load_size)
 
 
-def _crop_flip(image, size):
-    image = tf.image.random_crop(image, [size, size, image.shape[-1]])
-    return tf.image.random_flip_left_right(image)
+def _crop_flip(image, size, seed):
+    crop_seed, flip_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    image = tf.image.stateless_random_crop(image, [size, size, image.shape[-1]], crop_seed)
+    return tf.image.stateless_random_flip_left_right(image, flip_seed)
 
 
 def random_jitter(crop_size, paired):
-    """A map over {"a", "b"} elements: random ``crop_size`` crops and horizontal flips,
-    one draw for both images when ``paired``, one per image otherwise."""
+    """A function (element {"a", "b"}, seed) -> element: random ``crop_size`` crops and
+    horizontal flips, one draw for both images when ``paired``, one per image otherwise.
+    The draws are stateless, a function of ``seed`` (int64 [2]) alone."""
 
-    def jitter(element):
+    def jitter(element, seed):
         a, b = element["a"], element["b"]
         if not paired:
-            return {"a": _crop_flip(a, crop_size), "b": _crop_flip(b, crop_size)}
-        both = _crop_flip(tf.concat([a, b], axis=-1), crop_size)
+            seed_a, seed_b = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+            return {"a": _crop_flip(a, crop_size, seed_a), "b": _crop_flip(b, crop_size, seed_b)}
+        both = _crop_flip(tf.concat([a, b], axis=-1), crop_size, seed)
         channels = a.shape[-1]
         return {"a": both[..., :channels], "b": both[..., channels:]}
 
