@@ -48,6 +48,18 @@ def make_strategy(name):
     raise ValueError(unknown_name("strategy", name, ("default", "mirrored", "multi_worker")))
 
 
+def on_input_device(batches, strategy_name, device=None):
+    """``batches`` (a strategy's distribution of a dataset) prefetched to ``device`` under the
+    default strategy: by default the first GPU, so that the copy of the next batch overlaps
+    the current step; unchanged without a GPU, and under tf.distribute strategies, which
+    place each replica's input on its device themselves."""
+    gpus = tf.config.list_logical_devices("GPU")
+    device = device or (gpus[0].name if gpus else None)
+    if strategy_name != "default" or device is None:
+        return batches
+    return batches.apply(tf.data.experimental.prefetch_to_device(device, buffer_size=2))
+
+
 def is_multi_worker(strategy):
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 

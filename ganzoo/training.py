@@ -132,15 +132,6 @@ def replica_row_order(d_steps, replicas):
     return reorder
 
 
-def arrange_for_replicas(dataset, d_steps, replicas):
-    """``dataset``'s global batches reordered by ``replica_row_order``."""
-    reorder = replica_row_order(d_steps, replicas)
-    if reorder is None:
-        return dataset
-    return dataset.map(lambda *parts: tuple(map(reorder, parts)) if len(parts) > 1
-                       else tf.nest.map_structure(reorder, parts[0]))  # x or {"a", "b"}
-
-
 def replica_state_sync(model):
     """A tf.function that sets each replica-local float variable (aggregation "none",
     not trained: Keras 3's batch-norm moving statistics, spectral-norm vectors) to its
@@ -279,8 +270,9 @@ def _train_locked(config, run_dir, strategy, chief, verbose, recipe, initialize)
                                     config, model, strategy, run_dir), flush=True)
     if step:
         print(f"Resuming {run_dir} from step {step}.")
-    iterator = iter(batches.distribute(  # from the step's batch: its position in the data
-        strategy, step, replica_row_order(d_steps, strategy.num_replicas_in_sync)))
+    distributed = batches.distribute(  # from the step's batch on: the step is the position
+        strategy, step, replica_row_order(d_steps, strategy.num_replicas_in_sync))
+    iterator = iter(runtime.on_input_device(distributed, config.train.strategy))
     with PreemptionGuard() as guard:
         checkpoint = Checkpoint(run_dir, config.train.checkpoint_every,
                                 config.train.keep_checkpoints, config.to_yaml(), guard,

@@ -1,11 +1,14 @@
 """Test set-up: two logical CPUs (for 2-replica MirroredStrategy tests) before TF starts,
-and helpers that build tiny configs."""
+ganzoo's cache (remembered folder scans) in a temporary folder, and helpers that build tiny
+configs."""
 
 import json
 import os
 import socket
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ["GANZOO_CACHE"] = tempfile.mkdtemp(prefix="ganzoo_cache_")  # not the user's
 
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402

@@ -10,12 +10,13 @@ import time
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from conftest import localhost_cluster, tiny_config
 import harness
 from ganzoo import checkpointing, runtime, training
 from ganzoo.factory import build_family
-from ganzoo.data import load_dataset
+from ganzoo.data import load_dataset, open_batches
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,12 +26,12 @@ def _one_sgd_step(config, strategy_name, arrange=True):
     strategy = runtime.make_strategy(strategy_name)
     keras.utils.set_random_seed(0)
     d_steps = config.family_args["d_steps"]
-    dataset, info = load_dataset(config.data, config.data.batch_size * d_steps)
-    if arrange:
-        dataset = training.arrange_for_replicas(dataset, d_steps, strategy.num_replicas_in_sync)
+    batches, info = open_batches(config.data, config.data.batch_size * d_steps)
+    reorder = (training.replica_row_order(d_steps, strategy.num_replicas_in_sync) if arrange
+               else None)
     with strategy.scope():
         model = build_family(config, info)
-    training.run_steps(model, dataset, 0, 1, 1, [])
+    training.run_steps(model, iter(batches.distribute(strategy, 0, reorder)), 0, 1, 1, [])
     return [w.numpy() for w in model.generator.weights + model.discriminator.weights]
 
 
@@ -54,7 +55,7 @@ def test_same_global_batch_gives_same_update_on_one_or_two_replicas(family):
 
 
 def test_d_steps_chunks_need_the_replica_arrangement():
-    """Without arrange_for_replicas, WGAN's k=2 critic chunks would hold other examples on
+    """Without replica_row_order, WGAN's k=2 critic chunks would hold other examples on
     2 replicas than on 1: the test above would see it."""
     config = _sgd_config("wgan")
     one = _one_sgd_step(config, "default")
@@ -151,6 +152,22 @@ def test_single_process_is_chief_and_votes_locally():
     strategy = runtime.make_strategy("default")
     assert runtime.is_chief(strategy) and runtime.worker_id(strategy) == (None, 0)
     assert runtime.stop_vote(strategy)(True) is True
+
+
+def test_batches_prefetched_to_the_device_are_the_batches_and_train():
+    """On one GPU the default strategy prefetches to it; "/cpu:0" stands in for it here."""
+    config = tiny_config("dcgan")
+    batches, info = open_batches(config.data, 4)
+    on_device = runtime.on_input_device(batches.distribute(tf.distribute.get_strategy()),
+                                        "default", device="/cpu:0")
+    dataset = batches.dataset()
+    assert runtime.on_input_device(dataset, "mirrored", "/cpu:0") is dataset  # its own placing
+    for expected, actual in zip(batches.dataset().take(3), on_device.take(3)):
+        for a, b in zip(tf.nest.flatten(expected), tf.nest.flatten(actual)):
+            np.testing.assert_array_equal(a, b)
+    model = build_family(config, info)
+    training.run_steps(model, iter(on_device), 0, 2, 1, [])
+    assert int(model.g_optimizer.iterations) == 2
 
 
 def test_replicas_agree_on_batch_norm_and_spectral_norm_state():
