@@ -1,6 +1,7 @@
 """ganzoo.data: digits, 2-D mixtures, image folders and the tfds path (mocked, offline)."""
 
 import dataclasses
+import io
 import time
 
 import numpy as np
@@ -105,6 +106,15 @@ def truncated_png(path):
     (path / "0.png").write_bytes(data[: len(data) // 2])
 
 
+def truncated_jpeg(path):
+    """Pillow's verify() passes it (JPEG has no checksums); only decoding finds the end gone."""
+    write_images(path, 2)
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (12, 20, 3), np.uint8)).save(
+        buffer, "JPEG")
+    (path / "cut.jpg").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+
+
 @pytest.mark.parametrize(
     "setup, expected",
     [
@@ -113,8 +123,9 @@ def truncated_png(path):
         (mixed_sizes, ["0.png is 32x32 but z.png is 28x28", "resize them first"]),
         (garbage_file, ["bad.png is not a readable image"]),
         (truncated_png, ["0.png is not a readable image"]),
+        (truncated_jpeg, ["cut.jpg is not a readable image"]),
     ],
-    ids=["missing", "empty", "mixed_sizes", "garbage", "truncated"],
+    ids=["missing", "empty", "mixed_sizes", "garbage", "truncated", "truncated_jpeg"],
 )
 def test_folder_errors(tmp_path, setup, expected):
     path = tmp_path / "images"

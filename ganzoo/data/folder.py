@@ -57,7 +57,8 @@ def _is_gray(image):
 
 
 def _scan(files, root):
-    """(width, height) shared by all ``files`` and whether all are grayscale."""
+    """(width, height) shared by all ``files`` and whether all are grayscale, after checking
+    that each one reads (PNG checksums, JPEG decoded); scan_cache remembers the result."""
     first = sizes = None
     gray = True
     for path in files:
@@ -66,6 +67,10 @@ def _scan(files, root):
                 image.verify()  # checks the whole file where the format allows (PNG CRCs)
             with Image.open(path) as image:  # verify() must come first and leaves it unusable
                 size, is_gray = image.size, _is_gray(image)
+                # JPEG has no checksums for verify(): decoding finds a truncated file,
+                # which would otherwise stop a run when its batch is read
+                if image.format == "JPEG":
+                    image.load()
         except Exception as e:  # Pillow raises many types for a bad file
             raise DatasetError(
                 f"{path} is not a readable image ({type(e).__name__}); delete or re-save it."
