@@ -252,6 +252,10 @@ def _train_locked(config, run_dir, strategy, chief, verbose, recipe, initialize)
     are written only once the config was checked against the run's checkpoint."""
     keras.utils.set_random_seed(config.train.seed)  # same seed, same initial weights
     d_steps = config.family_args["d_steps"]
+    replicas = strategy.num_replicas_in_sync
+    if config.data.batch_size % replicas:
+        raise ValueError(f"data.batch_size {config.data.batch_size} does not split evenly over "
+                         f"{replicas} replicas: use a multiple of {replicas}.")
     batches, info = open_batches(config.data, config.data.batch_size * d_steps,
                                  seed=config.train.seed)
     check_resume(run_dir, config)
@@ -271,7 +275,7 @@ def _train_locked(config, run_dir, strategy, chief, verbose, recipe, initialize)
     if step:
         print(f"Resuming {run_dir} from step {step}.")
     distributed = batches.distribute(  # from the step's batch on: the step is the position
-        strategy, step, replica_row_order(d_steps, strategy.num_replicas_in_sync))
+        strategy, step, replica_row_order(d_steps, replicas))
     iterator = iter(runtime.on_input_device(distributed, config.train.strategy))
     with PreemptionGuard() as guard:
         checkpoint = Checkpoint(run_dir, config.train.checkpoint_every,

@@ -154,6 +154,13 @@ def test_single_process_is_chief_and_votes_locally():
     assert runtime.stop_vote(strategy)(True) is True
 
 
+def test_batch_that_does_not_split_over_the_replicas_is_a_clear_error(tmp_path):
+    config = tiny_config("dcgan", **{"data.batch_size": 5, "train.strategy": "mirrored"})
+    with pytest.raises(ValueError, match="batch_size 5 does not split evenly over 2 replicas"):
+        training.train(config, str(tmp_path / "run"), verbose=0)
+    assert not (tmp_path / "run").exists()
+
+
 def test_batches_prefetched_to_the_device_are_the_batches_and_train():
     """On one GPU the default strategy prefetches to it; "/cpu:0" stands in for it here."""
     config = tiny_config("dcgan")
