@@ -2,7 +2,7 @@
 
 numpy arrays (images, optional labels) or a ``tf.data.Dataset`` become a source that
 ``load_dataset`` reads like any named dataset while ``registered`` holds it, so batching,
-shuffling, caching, resume (``dataset.skip``), sample grids and FID are the CLI's.
+shuffling, caching, resume (batches by step), sample grids and FID are the CLI's.
 Arrays are named by a fingerprint of their bytes (``python:arrays-<sha256[:12]>``), so a
 resumed run checks that it gets the same data; a ``tf.data.Dataset`` by the name given
 (``UserData(dataset, name="faces")``, default ``python:dataset``; FID's reference

@@ -1,12 +1,10 @@
 """Decoded examples kept in memory or on disk and read by index, so that shuffling moves
 indices, not images.
 
-A pipeline over a store is ``range(N) -> shuffle -> repeat -> batch -> gather``: the
-shuffle buffer holds int64 indices, so the state of an iterator over it (what a
-checkpoint saves to resume without reading the consumed batches again, with
-``tf.data.Options.experimental_symbolic_checkpoint``) is a few hundred KB whatever the
-images' size. The order is the one ``dataset.cache().shuffle(buffer, seed)`` gave: a
-shuffle's draws depend on its seed and buffer size, not on the elements.
+A pipeline over a store (ganzoo.data.batches) shuffles and batches indices and gathers
+each batch's examples only then, so resuming at a step, or reading some rows of each batch,
+reads no other example. The order is the one ``dataset.cache().shuffle(buffer, seed)``
+gave: a shuffle's draws depend on its seed and buffer size, not on the elements.
 
 The in-memory store holds the decoded examples as tensors; the on-disk store
 (``data.cache: PATH``) writes them once to ``PATH/<dataset>-<hash>/leaf_<i>.npy`` (a
