@@ -1,11 +1,12 @@
 """tf.data pipelines keyed by dataset name.
 
-``load_dataset(config, global_batch_size)`` resolves ``config.name``: "folder:PATH" is an
+``open_batches(config, global_batch_size)`` resolves ``config.name``: "folder:PATH" is an
 image folder (folder.py), "python:NAME" data passed from Python (arrays.py), a name
 registered with ``register_dataset`` is that builder (digits.py, toy2d.py), any other
 tensorflow-datasets name goes through tfds_source.py. Each returns an unbatched dataset
-plus a DatasetInfo; batching (and the random crops of ``data.preprocess:
-resize_and_crop``) lives only here.
+plus a DatasetInfo (a folder: its file names and a decoder); how examples are held
+(cache.py) and batched by step (batches.py), and the random crops of ``data.preprocess:
+resize_and_crop``, are decided only here. ``load_dataset`` is its batches from step 0.
 """
 
 import dataclasses
