@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from ganzoo import cli, images, latent, project
+from ganzoo import cli, images, latent, perceptual, project
 from ganzoo.metrics.digits_classifier import digits_images
 from ganzoo.presets import load_generator
 
@@ -24,7 +24,7 @@ def digits():
 
 @pytest.fixture(scope="module")
 def distance():
-    return project.build_distance("digits")
+    return perceptual.build_distance("digits")
 
 
 def beats_baseline(generator, targets, distance, latents):
@@ -76,13 +76,13 @@ def test_cli_project_writes_reproducible_files_and_latents_feed_latent_tools(
     z = np.stack([np.load(os.path.join(out, f"{name}.npy")) for name in ("one", "two")])
     assert z.shape == (2, generator.latent_dim)
     targets = project.read_targets([first, second], generator.data_shape)
-    beats_baseline(generator, targets, project.build_distance("digits"), z)
+    beats_baseline(generator, targets, perceptual.build_distance("digits"), z)
     z = z[0]
     reconstruction = latent.generate(generator, z[None])
     np.testing.assert_array_equal(images.to_uint8(reconstruction)[0, ..., 0], np.asarray(
         Image.open(os.path.join(out, "one_projected.png"))))
     target = np.asarray(Image.open(os.path.join(out, "one_target.png")), np.float32) / 127.5 - 1
-    scores = project.build_distance("digits").measure(reconstruction, target[None, ..., None])
+    scores = perceptual.build_distance("digits").measure(reconstruction, target[None, ..., None])
     assert record["images"]["one"]["pixel_mse"] == pytest.approx(  # the target PNG is 8-bit
         scores["pixel_mse"][0], abs=1e-3)
     strip = str(tmp_path / "strip.png")
@@ -161,8 +161,8 @@ def test_vgg16_distance_from_a_weights_file(tmp_path):
 
     path = str(tmp_path / "vgg16_notop.weights.h5")
     keras.applications.VGG16(weights=None, include_top=False,
-                             input_shape=(project.VGG_RESOLUTION,) * 2 + (3,)).save_weights(path)
-    distance = project.build_distance("vgg16", vgg_weights=path)
+                             input_shape=(perceptual.VGG_RESOLUTION,) * 2 + (3,)).save_weights(path)
+    distance = perceptual.build_distance("vgg16", vgg_weights=path)
     x = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 1)).astype(np.float32)
     scores = distance.measure(x, x[::-1])
     assert scores["feature_distance"][0] > 0

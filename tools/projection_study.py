@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 from ganzoo import config as config_lib
-from ganzoo import latent, project, training
+from ganzoo import latent, perceptual, project, training
 from ganzoo.data import digits as digits_data
 from ganzoo.data import subsets
 from ganzoo.hashing import sha256_of
@@ -106,7 +106,7 @@ def main():
     parser.add_argument("--out", default="runs/projection_study.json")
     args = parser.parse_args()
 
-    distance = project.build_distance("digits")
+    distance = perceptual.build_distance("digits")
     unseen, unseen_labels = digits_slice("train[80%:]", args.images)
     seen, seen_labels = digits_slice("train[:80%]", args.images)
     print("| model (latent) | images | projection pixel MSE | baseline pixel MSE | "

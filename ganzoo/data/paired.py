@@ -23,9 +23,9 @@ Training jitter of the reference (junyanz/pytorch-CycleGAN-and-pix2pix
 2017, appendix: "random jitter"): images are loaded at ``load_size`` (286), then each
 example gets a random ``crop_size`` (256) crop and a random horizontal flip. ``jitter_config``
 gives the config to read the images at, ``random_jitter`` the per-example map, seeded by
-the example's position in the run (ganzoo.data.batches), so every epoch draws new crops. ``paired`` (pix2pix: the
-reference's aligned dataset) crops and flips both images of a pair alike; unpaired data
-(CycleGAN: unaligned) draws them independently per domain.
+the example's position in the run (ganzoo.data.batches), so every epoch draws new crops.
+``paired`` (pix2pix: the reference's aligned dataset) crops and flips both images of a
+pair alike; unpaired data (CycleGAN: unaligned) draws them independently per domain.
 """
 
 import dataclasses
