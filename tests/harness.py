@@ -16,6 +16,8 @@ A new family adds a recipe (and, if it needs its own networks, a ``TINY_NET`` en
 one family at a time, sharing one trained model (``trained``) between the checks.
 """
 
+import os
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -25,7 +27,9 @@ from ganzoo import checkpointing, presets, runtime
 from ganzoo.factory import build_family
 from ganzoo.data import load_dataset
 from ganzoo.export import export
+from ganzoo.export.saved_model import WARMUP_FILE
 from ganzoo.export.validate import TOLERANCES
+from tensorflow_serving.apis.prediction_log_pb2 import PredictionLog
 
 
 def fit_one_step(config, strategy_name="default"):
@@ -115,7 +119,14 @@ def run_export_test(trained_one, tmp_path, formats="saved_model"):
     generator = trained_one[1].sampling_generator()
     record = export(generator, formats, str(tmp_path), "harness", fresh_process=False)
     assert max(record["saved_model"]["max_abs_diff"].values()) <= TOLERANCES["saved_model"]
-    served = tf.saved_model.load(record["saved_model"]["path"]).signatures["serving_default"]
+    loaded = tf.saved_model.load(record["saved_model"]["path"])
+    served = loaded.signatures["serving_default"]
     assert set(served.structured_input_signature[1]) == set(generator.serving_inputs())
+    for log in tf.data.TFRecordDataset(os.path.join(record["saved_model"]["path"], WARMUP_FILE)):
+        request = PredictionLog.FromString(log.numpy()).predict_log.request  # TF Serving
+        outputs = loaded.signatures[request.model_spec.signature_name](  # replays these
+            **{name: tf.make_ndarray(tensor) for name, tensor in request.inputs.items()})
+        assert all(np.all(np.isfinite(value)) for value in outputs.values()
+                   if value.dtype.is_floating)
     for variant, file in record.get("tflite", {}).get("files", {}).items():
         assert file["max_abs_diff"] <= TOLERANCES[variant], (variant, file["max_abs_diff"])

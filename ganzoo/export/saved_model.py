@@ -22,8 +22,10 @@ def warmup_inputs(generator):
     serving.update(truncation)
     if signatures.takes_images(generator):
         return {"serving_default": serving}
+    conditions = {name: serving[name] for name in signatures.condition_names(generator)}
     return {"serving_default": serving,
-            "generate": {"seed": np.int64(0), "batch_size": np.int32(1), **truncation}}
+            "generate": {"seed": np.int64(0), "batch_size": np.int32(1), **truncation,
+                         **conditions}}
 
 
 def write_warmup_requests(path, model_name, generator):
