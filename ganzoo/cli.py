@@ -300,7 +300,7 @@ def cmd_query(args):
     from ganzoo.export.client import query
 
     path = query(args.out, args.rest, args.grpc, args.model, args.n, args.seed,
-                 args.truncation_psi)
+                 args.truncation_psi, args.text)
     print(f"Wrote {path}")
 
 
@@ -626,6 +626,8 @@ def parser(converters=True):
     query.add_argument("--n", type=int, default=16, help="number of samples")
     query.add_argument("--seed", type=int, default=0, help="seed of the served generate signature")
     query.add_argument("--truncation-psi", type=float, help="for models with a mean latent")
+    query.add_argument("--text", help="a caption, for text-to-image models (stackgan): asks "
+                       "their generate_text signature")
     query.add_argument("--out", default="grid.png", help="PNG to write")
     query.set_defaults(func=cmd_query)
 

@@ -16,6 +16,7 @@ exports are self-contained. ``VOCABULARY`` is the one the digits captions use.
 import re
 
 import numpy as np
+import tensorflow as tf
 
 PAD, UNK = 0, 1
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -60,6 +61,31 @@ def tokenize(texts, vocabulary=VOCABULARY, max_tokens=MAX_TOKENS):
         found = [index.get(word, UNK) for word in words(text)][:max_tokens]
         ids[row, :len(found)] = found
     return ids
+
+
+class GraphTokenizer(tf.Module):
+    """The same rules as ``tokenize`` in TensorFlow ops, for a served graph that takes text:
+    ``tokenizer(texts)`` maps a string tensor [B] to token ids int32 [B, max_tokens]. Text
+    is lowercased as UTF-8 (Python's ``str.lower`` on the same characters, up to Unicode
+    special cases that do not lowercase to a-z) and split on every non-letter.
+
+    Args:
+        vocabulary: list of words, ``check_vocabulary``'s form.
+        max_tokens: int, L.
+    """
+
+    def __init__(self, vocabulary=VOCABULARY, max_tokens=MAX_TOKENS):
+        super().__init__(name="tokenizer")
+        vocabulary = check_vocabulary(vocabulary)
+        self.max_tokens = max_tokens
+        self.table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
+            tf.constant(vocabulary[2:]), tf.range(2, len(vocabulary), dtype=tf.int32)), UNK)
+
+    def __call__(self, texts):
+        lowered = tf.strings.lower(texts, encoding="utf-8")
+        spaced = tf.strings.strip(tf.strings.regex_replace(lowered, "[^a-z]+", " "))
+        ids = tf.ragged.map_flat_values(self.table.lookup, tf.strings.split(spaced))
+        return ids[:, :self.max_tokens].to_tensor(PAD, shape=[None, self.max_tokens])
 
 
 def detokenize(ids, vocabulary=VOCABULARY):

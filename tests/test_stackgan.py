@@ -1,5 +1,6 @@
 """StackGAN's own parts: the tokenizer, the measured digit attributes and the captions
-made from them, the caption folder, the text encoder and KL term, and ``ganzoo generate``.
+made from them, the caption folder, the text encoder and KL term, ``ganzoo generate``, and
+the served ``generate_text`` (tokenized in the graph) with ``ganzoo query --text``.
 (The family's training, checkpoint, preset and export round trips run in the shared
 harness; the measured study is tools/stackgan_study.py.)"""
 
@@ -7,6 +8,7 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from conftest import tiny_config
@@ -18,6 +20,8 @@ from ganzoo.data import DatasetError, load_dataset
 from ganzoo.data.captions import digit_captions
 from ganzoo.layers.text import TextEncoder, kl_divergence
 from ganzoo.data import digit_attributes
+from ganzoo.export import client, saved_model
+from test_export import FakePredictionService, rest_server
 
 
 def test_tokenizer_rules():
@@ -122,3 +126,30 @@ def test_generate_command(tiny_preset, tmp_path, capsys):
     for caption, message in (("123", "has no words"), ("a " * 9, "at most 8")):
         with pytest.raises(ValueError, match=message):
             text_to_image.checked_tokens(generator, caption)
+
+
+CAPTIONS = ["a bold three", "A Bold-THREE!!", "", "zebra nine", "Straße nine",
+            "one two three four five six seven eight nine"]
+
+
+def test_served_generate_text_tokenizes_as_python_and_query_sends_text(tiny_preset, tmp_path):
+    generator = text_to_image.text_generator(tiny_preset)
+    path = saved_model.write_served(generator, str(tmp_path / "served"), "tiny")
+    served = tf.saved_model.load(path).signatures
+    seed = tf.constant(3, tf.int64)
+    by_text = served["generate_text"](text=tf.constant(CAPTIONS), seed=seed)
+    tokens = text.tokenize(CAPTIONS, generator.vocabulary, generator.max_tokens)
+    np.testing.assert_array_equal(by_text["tokens"], tokens)
+    by_tokens = served["generate"](seed=seed, batch_size=tf.constant(len(CAPTIONS)),
+                                   tokens=tf.constant(tokens))
+    np.testing.assert_array_equal(by_text["images"], by_tokens["images"])
+    rest = rest_server(FakePredictionService(path))
+    try:
+        url = f"http://localhost:{rest.server_port}/v1/models/tiny"
+        grid = client.query(str(tmp_path / "grid.png"), rest=url, n=4, text="a bold three")
+        outputs = client.query_rest(url, client.text_inputs("a bold three", 2, 3),
+                                    "generate_text")
+    finally:
+        rest.shutdown()
+    assert os.path.getsize(grid) > 0
+    np.testing.assert_array_equal(outputs["tokens"], [tokens[0]] * 2)

@@ -4,7 +4,9 @@
     ganzoo query --grpc localhost:8500 --model dcgan_digits --out grid.png
 
 Both ask the ``generate`` signature for ``--n`` samples of ``--seed`` (so the client needs
-to know neither the latent size nor the classes) and save a grid (a scatter for points).
+to know neither the latent size nor the classes) and save a grid (a scatter for points);
+with ``--text CAPTION``, a text-to-image model's ``generate_text`` signature, which
+tokenizes the caption in the served graph.
 REST sends TF Serving's columnar ``{"signature_name": ..., "inputs": {name: value}}``
 JSON to ``<url>:predict``; gRPC sends a ``PredictRequest`` to ``PredictionService``.
 """
@@ -26,6 +28,12 @@ def generate_inputs(n, seed, truncation_psi=None):
     if truncation_psi is not None:
         inputs["truncation_psi"] = np.float32(truncation_psi)
     return inputs
+
+
+def text_inputs(text, n, seed):
+    """Inputs of the ``generate_text`` signature (text-to-image models): ``n`` samples of
+    one caption."""
+    return {"text": np.array([text] * n, object), "seed": np.int64(seed)}
 
 
 def predict_request(model_name, inputs, signature_name="serving_default", version=None):
@@ -92,13 +100,17 @@ def save_grid(outputs, path):
 
 
 def query(out, rest=None, grpc_target=None, model_name=None, n=16, seed=0,
-          truncation_psi=None):
-    """Asks a server for ``n`` samples of ``seed`` and saves them to ``out``."""
+          truncation_psi=None, text=None):
+    """Asks a server for ``n`` samples of ``seed`` (of the caption ``text``: the
+    ``generate_text`` signature) and saves them to ``out``."""
     if bool(rest) == bool(grpc_target):
         raise ValueError("Give exactly one of --rest URL or --grpc HOST:PORT.")
     if grpc_target and not model_name:
         raise ValueError("--grpc needs --model NAME (the name in models.config).")
-    inputs = generate_inputs(n, seed, truncation_psi)
-    outputs = (query_rest(rest, inputs) if rest
-               else query_grpc(grpc_target, model_name, inputs))
+    if text is not None and truncation_psi is not None:
+        raise ValueError("--truncation-psi is for generators with a mean latent, not --text.")
+    inputs, signature = ((text_inputs(text, n, seed), "generate_text") if text is not None
+                         else (generate_inputs(n, seed, truncation_psi), "generate"))
+    outputs = (query_rest(rest, inputs, signature) if rest
+               else query_grpc(grpc_target, model_name, inputs, signature))
     return save_grid(outputs, out)

@@ -1,5 +1,6 @@
-"""SavedModels of a generator: the served one (``serving_default`` + ``generate``, batch
-polymorphic, with TF Serving warmup requests) and a static-batch one to convert to TFLite."""
+"""SavedModels of a generator: the served one (``serving_default`` + ``generate``, and
+``generate_text`` for text-conditioned generators; batch polymorphic, with TF Serving
+warmup requests) and a static-batch one to convert to TFLite."""
 
 import os
 
@@ -7,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow_serving.apis import prediction_log_pb2
 
+from ganzoo import text
 from ganzoo.export import signatures
 from ganzoo.export.client import predict_request
 
@@ -23,9 +25,12 @@ def warmup_inputs(generator):
     if signatures.takes_images(generator):
         return {"serving_default": serving}
     conditions = {name: serving[name] for name in signatures.condition_names(generator)}
-    return {"serving_default": serving,
-            "generate": {"seed": np.int64(0), "batch_size": np.int32(1), **truncation,
-                         **conditions}}
+    warmup = {"serving_default": serving,
+              "generate": {"seed": np.int64(0), "batch_size": np.int32(1), **truncation,
+                           **conditions}}
+    if signatures.takes_text(generator):
+        warmup["generate_text"] = {"text": np.array([b""], object), "seed": np.int64(0)}
+    return warmup
 
 
 def write_warmup_requests(path, model_name, generator):
@@ -45,6 +50,9 @@ def write_served(generator, path, model_name):
     served = {"serving_default": signatures.serving_function(generator)}
     if not signatures.takes_images(generator):
         served["generate"] = signatures.generate_function(generator)
+    if signatures.takes_text(generator):
+        module.tokenizer = text.GraphTokenizer(generator.vocabulary, generator.max_tokens)
+        served["generate_text"] = signatures.generate_text_function(generator, module.tokenizer)
     tf.saved_model.save(module, path, signatures=served)
     write_warmup_requests(path, model_name, generator)
     return path

@@ -16,6 +16,8 @@ in [-1, 1] instead of noise, and has no ``generate``. Each generator says what i
 (``serving_inputs``). A generator may also name ``condition_inputs``: served inputs the
 client gives and ``generate`` never draws (stackgan's ``tokens`` [batch, L] int32); both
 signatures take them, and the generator is called with [noise, labels?, *conditions].
+A text-conditioned generator's SavedModel also serves ``generate_text``: ``text`` [batch]
+string + ``seed``, tokenized in the graph with the generator's vocabulary.
 """
 
 import tensorflow as tf
@@ -94,7 +96,9 @@ def serving_function(generator, batch_size=None):
                            input_specs(generator, batch_size))
 
 
-def generate_function(generator):
+def _generate(generator):
+    """The body of ``generate`` (see the module doc)."""
+
     def generate(seed, batch_size, truncation_psi=None, **conditions):
         noise = tf.random.stateless_normal([batch_size, generator.latent_dim],
                                            seed=tf.stack([seed, tf.constant(0, tf.int64)]))
@@ -106,7 +110,30 @@ def generate_function(generator):
         return {**generator_outputs(generator, **drawn, **conditions,
                                     truncation_psi=truncation_psi), **drawn}
 
-    return _with_signature(generate, generate_specs(generator))
+    return generate
+
+
+def generate_function(generator):
+    return _with_signature(_generate(generator), generate_specs(generator))
+
+
+def takes_text(generator):
+    """Whether ``generator`` is conditioned on tokens of its own vocabulary (stackgan)."""
+    return "tokens" in condition_names(generator) and hasattr(generator, "vocabulary")
+
+
+def generate_text_function(generator, tokenizer):
+    """``generate_text``: ``text`` [batch] string + ``seed`` int64 -> ``generate``'s outputs
+    for the texts' ``tokens`` (``tokenizer``: a ``ganzoo.text.GraphTokenizer`` of the
+    generator's vocabulary), which it returns too."""
+    generate = _generate(generator)
+
+    def generate_text(text, seed):
+        tokens = tokenizer(text)
+        return {**generate(seed, tf.shape(text)[0], tokens=tokens), "tokens": tokens}
+
+    return _with_signature(generate_text, {"text": tf.TensorSpec([None], tf.string, "text"),
+                                           "seed": tf.TensorSpec([], tf.int64, "seed")})
 
 
 def module_for(generator):
