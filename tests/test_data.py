@@ -136,6 +136,21 @@ def test_folder_errors(tmp_path, setup, expected):
     assert "\n" not in message and all(part in message for part in expected), message
 
 
+def test_long_preparation_prints_progress(tmp_path, monkeypatch, capsys):
+    from ganzoo.data.base import Ticker
+
+    monkeypatch.setattr(Ticker, "EVERY", 0.0)  # every update is "long"
+    write_images(tmp_path / "images", 3)
+    load_dataset(DataConfig(name=f"folder:{tmp_path / 'images'}", resolution=8,
+                            cache=str(tmp_path / "cache")), 2)
+    err = capsys.readouterr().err
+    assert f"Checking 3 images in {tmp_path / 'images'}: 3/3 (100%)" in err
+    assert "Decoding 3 examples into" in err and ": 3/3 (100%)" in err
+    monkeypatch.setattr(Ticker, "EVERY", 60.0)
+    load_dataset(DataConfig(name="digits", resolution=8), 2)
+    assert capsys.readouterr().err == ""  # short work: no lines
+
+
 def test_unknown_name():
     expected = "Valid choices: digits.*tensorflow-datasets.*folder:PATH"
     with pytest.raises(DatasetError, match=expected):

@@ -23,20 +23,29 @@ import shutil
 import numpy as np
 import tensorflow as tf
 
+from ganzoo.data.base import Ticker
+
 CHUNK = 1024  # examples decoded per step while filling a store
 # data fields that do not change the decoded examples (not part of the cache's key)
 UNKEYED = ("batch_size", "shuffle_buffer", "cache", "data_dir")
 
 
-def _chunks(dataset):
-    """The dataset's elements as lists of numpy leaves, CHUNK examples at a time."""
+def _chunks(dataset, what, total=None):
+    """The dataset's elements as lists of numpy leaves, CHUNK examples at a time, with
+    progress lines when it takes long."""
+    ticker, done = Ticker(what, total), 0
     for chunk in dataset.batch(CHUNK).prefetch(2).as_numpy_iterator():
-        yield tf.nest.flatten(chunk)
+        leaves = tf.nest.flatten(chunk)
+        done += len(leaves[0])
+        ticker.update(done)
+        yield leaves
+    ticker.finish(done)
 
 
 def in_memory(dataset):
     """(structure of tensors with every example stacked, number of examples)."""
-    parts = list(_chunks(dataset))
+    count = int(dataset.cardinality())
+    parts = list(_chunks(dataset, "Decoding examples into memory", count if count > 0 else None))
     leaves = [np.concatenate(column) for column in zip(*parts)]
     structure = tf.nest.pack_sequence_as(dataset.element_spec, [tf.constant(v) for v in leaves])
     return structure, len(leaves[0])
@@ -63,7 +72,7 @@ def _write(dataset, folder):
                                         spec.dtype.as_numpy_dtype, (count, *spec.shape))
               for i, spec in enumerate(specs)]
     start = 0
-    for leaves in _chunks(dataset):
+    for leaves in _chunks(dataset, f"Decoding {count} examples into {folder}", count):
         for array, leaf in zip(arrays, leaves):
             array[start:start + len(leaf)] = leaf
         start += len(leaves[0])

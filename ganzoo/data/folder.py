@@ -15,7 +15,7 @@ import tensorflow as tf
 from PIL import Image
 
 from ganzoo.data import scan_cache
-from ganzoo.data.base import DatasetError, DatasetInfo, square_resize
+from ganzoo.data.base import DatasetError, DatasetInfo, Ticker, square_resize
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 GRAY_MODES = ("1", "L", "LA")
@@ -61,7 +61,9 @@ def _scan(files, root):
     that each one reads (PNG checksums, JPEG decoded); scan_cache remembers the result."""
     first = sizes = None
     gray = True
-    for path in files:
+    ticker = Ticker(f"Checking {len(files)} images in {root}", len(files))
+    for done, path in enumerate(files):
+        ticker.update(done)
         try:
             with Image.open(path) as image:
                 image.verify()  # checks the whole file where the format allows (PNG CRCs)
@@ -84,6 +86,7 @@ def _scan(files, root):
                 "ganzoo needs one size per folder: resize them first."
             )
         gray = gray and is_gray
+    ticker.finish(len(files))
     return sizes, gray
 
 
