@@ -121,16 +121,40 @@ def test_readers_of_rows_read_only_their_rows_and_together_the_global_batch():
              parts[1][2 * step], parts[1][2 * step + 1]]), whole[step])
 
 
-def test_large_folder_is_read_by_file_in_the_order_memory_gives(image_folder, monkeypatch):
+@pytest.fixture(scope="module")
+def file_sources(tmp_path_factory, image_folder):
+    """{form: dataset name} of every source read from image files."""
+    root = tmp_path_factory.mktemp("sources")
+    rng = np.random.default_rng(1)
+    for folder, count, size in (("pairs", 6, (8, 16)), ("a", 5, (8, 8)), ("b", 7, (8, 8)),
+                                ("captions", 6, (8, 8))):
+        (root / folder).mkdir()
+        for i in range(count):
+            pixels = rng.integers(0, 256, (*size, 3), np.uint8)
+            Image.fromarray(pixels).save(root / folder / f"{i}.png")
+            if folder == "captions":
+                (root / folder / f"{i}.txt").write_text(["a bold three", "a thin one"][i % 2])
+    return {"folder": f"folder:{image_folder}", "pairs": f"pairs:{root / 'pairs'}",
+            "folders": f"folders:{root / 'a'},{root / 'b'}",
+            "captions": f"captions:{root / 'captions'}"}
+
+
+@pytest.mark.parametrize("form, preprocess", [
+    ("folder", "resize"), ("pairs", "resize_and_crop"), ("folders", "resize"),
+    ("captions", "resize")])
+def test_files_over_the_memory_limit_are_read_by_file_in_the_order_memory_gives(
+        file_sources, form, preprocess, monkeypatch):
     import ganzoo.data
 
-    config = _config(image_folder, 2).data
+    config = config_lib.DataConfig(name=file_sources[form], resolution=8, load_size=10,
+                                   preprocess=preprocess)
     in_memory, _ = load_dataset(config, 4)
     monkeypatch.setattr(ganzoo.data, "CACHE_LIMIT_BYTES", 0)
     by_file, _ = ganzoo.data.open_batches(config, 4)
     assert not by_file.streamed and by_file.read_row is not None
-    for a, b in zip(in_memory.take(8), by_file.dataset().take(8)):
-        np.testing.assert_array_equal(a, b)
+    for a, b in zip(in_memory.take(4), by_file.dataset().take(4)):
+        for x, y in zip(tf.nest.flatten(a), tf.nest.flatten(b)):
+            np.testing.assert_array_equal(x, y)
 
 
 def test_streamed_data_resumes_by_skipping_and_says_what_it_costs():

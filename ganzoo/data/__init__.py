@@ -4,7 +4,7 @@
 image folder (folder.py), "python:NAME" data passed from Python (arrays.py), a name
 registered with ``register_dataset`` is that builder (digits.py, toy2d.py), any other
 tensorflow-datasets name goes through tfds_source.py. Each returns an unbatched dataset
-plus a DatasetInfo (a folder: its file names and a decoder); how examples are held
+plus a DatasetInfo (sources of image files: file names and a decoder); how examples are held
 (cache.py) and batched by step (batches.py), and the random crops of ``data.preprocess:
 resize_and_crop``, are decided only here. ``load_dataset`` is its batches from step 0.
 """
@@ -35,13 +35,20 @@ def dataset_names():
 
 
 def _build(config, seed):
-    """(unbatched dataset, DatasetInfo, decode): ``decode`` is None, or for an image folder
-    the map from its elements (file names, labels) to examples."""
+    """(unbatched dataset, DatasetInfo, decode): ``decode`` is None, or for data read from
+    image files the map from the dataset's elements (file names and what goes with them)
+    to examples."""
     name = config.name
     if name.startswith(FOLDER_PREFIX):
-        references, info, decode = folder.references(config, name[len(FOLDER_PREFIX):])
-        return (*subsets.take_slice((references, info), config.split), decode)
-    return (*_build_examples(config, seed), None)
+        references = folder.references(config, name[len(FOLDER_PREFIX):])
+    elif paired.reads_files(name):
+        references = paired.references(config)
+    elif captions.handles(name):
+        references = captions.references(config)
+    else:
+        return (*_build_examples(config, seed), None)
+    dataset, info, decode = references
+    return (*subsets.take_slice((dataset, info), config.split), decode)
 
 
 def _build_examples(config, seed):
@@ -50,8 +57,6 @@ def _build_examples(config, seed):
         return paired.build(config, seed)
     if name.startswith(arrays.PREFIX):
         return subsets.take_slice(arrays.build(name), config.split)
-    if captions.handles(name):
-        return subsets.take_slice(captions.build_folder(config), config.split)
     if name in DATASETS:
         return subsets.take_slice(DATASETS.get(name)(config), config.split)
     from ganzoo.data import tfds_source  # imports tensorflow_datasets only when needed
@@ -70,12 +75,12 @@ def load_size(config):
     return config.load_size or round(config.resolution * 286 / 256)
 
 
-def _checked_for_jitter(dataset, info, crop_size):
-    """(dataset, info at the crop size) for the jitter; a clear error on one-domain data."""
-    if not isinstance(dataset.element_spec, dict):
+def _checked_for_jitter(element_spec, info, crop_size):
+    """``info`` at the crop size for the jitter; a clear error on one-domain data."""
+    if not isinstance(element_spec, dict):
         raise DatasetError(f"data.preprocess resize_and_crop is for two-domain datasets; "
                            f"{info.name} has one domain: use data.preprocess resize.")
-    return dataset, dataclasses.replace(info, shape=(crop_size, crop_size, info.shape[-1]))
+    return dataclasses.replace(info, shape=(crop_size, crop_size, info.shape[-1]))
 
 
 def open_batches(config, global_batch_size, seed=0, repeat=True):
@@ -86,14 +91,16 @@ def open_batches(config, global_batch_size, seed=0, repeat=True):
     Elements are ``(x, y)`` for labeled data (y int32 [B]) and ``x`` otherwise; x is
     float32, images NHWC in [-1, 1]. Seeded shuffle, optional repeat, full batches only.
     Data whose examples fit in ``CACHE_LIMIT_BYTES``, or any data with ``data.cache``, is
-    decoded once and read by index (cache.py); a larger image folder is read by index
-    too, each image decoded when its batch is read; other larger data is streamed.
+    decoded once and read by index (cache.py); larger data read from image files
+    (folder:, pairs:, folders:, captions:) is read by index too, each image decoded when
+    its batch is read; other larger data is streamed.
     """
     jitter = config.preprocess == "resize_and_crop"
     dataset, info, decode = _build(
         paired.jitter_config(config, load_size(config)) if jitter else config, seed)
     if jitter:
-        dataset, info = _checked_for_jitter(dataset, info, config.resolution)
+        examples = folder.decode_all(dataset, decode) if decode else dataset
+        info = _checked_for_jitter(examples.element_spec, info, config.resolution)
     if config.labeled_per_class:
         dataset, info = subsets.mask_unlabeled(dataset, info, config.labeled_per_class,
                                                config.labeled_seed)

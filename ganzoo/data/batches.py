@@ -13,7 +13,7 @@ and only then are examples read. Global batch t is so a function of (seed, t) al
   position is the step the checkpoint stores);
 - a replica, or a worker of a multi-worker run, reads only its rows of each global batch:
   the workers' batches are disjoint, their union is the batch one process would read,
-  and an image folder is decoded once over all workers, not once per worker;
+  and image files are decoded once over all workers, not once per worker;
 - random crops (``data.preprocess: resize_and_crop``) are stateless draws seeded by
   (seed, position), the same whichever step a run started from and whoever reads the row.
 

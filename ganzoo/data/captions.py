@@ -82,8 +82,9 @@ def folder_vocabulary(path):
         return text.check_vocabulary([*text.VOCABULARY[:2], *f.read().split()])
 
 
-def build_folder(config):
-    """(dataset of (image, tokens), info) for ``captions:DIR``."""
+def references(config):
+    """(dataset of (file name, tokens), DatasetInfo, decode) for ``captions:DIR``; decode
+    maps an element to (image, tokens) (see folder.references)."""
     path = config.name[len(PREFIX):]
     files = folder.flat_image_files(path, f"{PREFIX}DIR",
                                     "images, each with a caption file NAME.txt beside it,")
@@ -96,11 +97,8 @@ def build_folder(config):
         with open(caption_file) as f:
             captions.append(f.read())
     read, channels = folder.image_reader(files, path)
-    images = tf.data.Dataset.from_tensor_slices(files).map(
-        lambda filename: square_resize(read(filename), config.resolution),
-        num_parallel_calls=tf.data.AUTOTUNE)
-    tokens = tf.data.Dataset.from_tensor_slices(
-        text.tokenize(captions, folder_vocabulary(path)))
+    tokens = text.tokenize(captions, folder_vocabulary(path))
     info = DatasetInfo(config.name, (config.resolution, config.resolution, channels), 0,
                        len(files))
-    return tf.data.Dataset.zip(images, tokens), info
+    return (tf.data.Dataset.from_tensor_slices((files, tokens)), info,
+            lambda element: (square_resize(read(element[0]), config.resolution), element[1]))

@@ -44,8 +44,8 @@ EDGE_THRESHOLD = 1.0  # Sobel magnitude, for images in [-1, 1]: a step of 2 give
 
 
 def handles(name):
-    """Whether ``name`` is one of the open-ended two-domain forms built here."""
-    return name.startswith((FOLDERS_PREFIX, PAIRS_PREFIX, CYCLE_GAN_PREFIX))
+    """Whether ``name`` is one of the tfds two-domain forms ``build`` reads."""
+    return name.startswith(CYCLE_GAN_PREFIX)
 
 
 def match_channels(images, channels):
@@ -140,12 +140,29 @@ def _tfds_domains(config, seed):
         for domain in "AB"])
 
 
+def _domain_references(config, path):
+    """folder.references of one domain, its decode returning the image alone."""
+    references, info, decode = folder.references(config, path)
+    return references, info, (lambda element: decode(element)[0]) if info.num_classes else decode
+
+
 def _folder_domains(config, spec):
     paths = spec.split(",")
     if len(paths) != 2:
         raise DatasetError(f"{FOLDERS_PREFIX}{spec}: give two folders, "
                            f"{FOLDERS_PREFIX}A_DIR,B_DIR.")
-    return _zip_built(config.name, [folder.build(config, path) for path in paths])
+    (files_a, info_a, decode_a), (files_b, info_b, decode_b) = (
+        _domain_references(config, path) for path in paths)
+    channels = max(info_a.shape[-1], info_b.shape[-1])
+    count = max(info_a.num_examples, info_b.num_examples)  # the smaller domain cycled
+
+    def decode(element):
+        return {"a": match_channels(decode_a(element["a"]), channels),
+                "b": match_channels(decode_b(element["b"]), channels)}
+
+    files = tf.data.Dataset.zip({"a": files_a.repeat().take(count),
+                                 "b": files_b.repeat().take(count)})
+    return files, DatasetInfo(config.name, (*info_a.shape[:-1], channels), 0, count), decode
 
 
 def _zip_built(name, built):
@@ -161,23 +178,31 @@ def _side_by_side(config, path):
     files = folder.flat_image_files(path, f"{PAIRS_PREFIX}DIR", "side-by-side A|B images")
     read, channels = folder.image_reader(files, path)
 
-    def load(filename):
+    def decode(filename):
         image = read(filename)
         half = image.shape[1] // 2
         return {"a": square_resize(image[:, :half], config.resolution),
                 "b": square_resize(image[:, half:2 * half], config.resolution)}
 
-    dataset = tf.data.Dataset.from_tensor_slices(files).map(load,
-                                                            num_parallel_calls=tf.data.AUTOTUNE)
     shape = (config.resolution, config.resolution, channels)
-    return dataset, DatasetInfo(config.name, shape, 0, len(files))
+    return (tf.data.Dataset.from_tensor_slices(files),
+            DatasetInfo(config.name, shape, 0, len(files)), decode)
+
+
+def reads_files(name):
+    """Whether ``name`` is a two-domain form read from image files (``references``)."""
+    return name.startswith((FOLDERS_PREFIX, PAIRS_PREFIX))
+
+
+def references(config):
+    """(dataset of file names, DatasetInfo, decode to {"a", "b"}) for ``folders:A,B`` and
+    ``pairs:DIR`` (see folder.references)."""
+    name = config.name
+    if name.startswith(PAIRS_PREFIX):
+        return _side_by_side(config, name[len(PAIRS_PREFIX):])
+    return _folder_domains(config, name[len(FOLDERS_PREFIX):])
 
 
 def build(config, seed=0):
-    """(unbatched dataset of {"a", "b"}, DatasetInfo) for one of the ``handles`` forms."""
-    name = config.name
-    if name.startswith(FOLDERS_PREFIX):
-        return _folder_domains(config, name[len(FOLDERS_PREFIX):])
-    if name.startswith(PAIRS_PREFIX):
-        return _side_by_side(config, name[len(PAIRS_PREFIX):])
+    """(unbatched dataset of {"a", "b"}, DatasetInfo) for the tfds two-domain forms."""
     return _tfds_domains(config, seed)
