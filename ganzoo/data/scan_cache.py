@@ -1,8 +1,9 @@
 """A folder's scan, remembered between runs: ``remembered(files, root, scan)``.
 
-``folder:PATH`` datasets check every image before a run starts (``folder._scan``: Pillow's
-``verify()`` reads every byte, then the size and grayscale mode are read back), which on
-a celeb_a-sized folder (200k files) takes minutes, on every start and every resume.
+``folder:PATH`` datasets check every image before a run starts (``folder._scan``: PNG
+checksums verified and JPEGs decoded by Pillow, then the size and grayscale mode read
+back), which on a celeb_a-sized folder (200k files) takes minutes, on every start and
+every resume.
 ``os.stat`` of the same 200k files takes about a second, so the scan's result, the
 shared ``(width, height)`` and whether every image is grayscale, is kept in a small
 JSON file keyed by what ``os.stat`` says of the files:
@@ -29,7 +30,7 @@ import tempfile
 import time
 import warnings
 
-FORMAT = 1  # bump when the scan's result changes meaning
+FORMAT = 2  # bump when the scan's result changes meaning (2: JPEGs decoded, not only opened)
 SUBFOLDER = "folder_scans"
 RECENT_S = 5
 
