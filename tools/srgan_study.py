@@ -22,22 +22,26 @@ def scores(images, references, labels):
             "accuracy": restoration.digit_accuracy(images, labels)}
 
 
+def measure(generator, data):
+    """{bicubic, srgan: {psnr, ssim, accuracy}, original: {accuracy}, held_out: count} of
+    ``generator`` on the held-out 20% of ``data`` (downsampled, then upscaled)."""
+    originals, labels = study.held_out(data)
+    small = downsample(originals, generator.scale).numpy()
+    return {"bicubic": scores(restoration.bicubic_upsample(small, generator.scale), originals,
+                              labels),
+            "srgan": scores(in_batches(generator, small, 64), originals, labels),
+            "original": {"accuracy": restoration.digit_accuracy(originals, labels)},
+            "held_out": len(labels)}
+
+
 def main():
     args = study.arguments(__doc__.splitlines()[0], "srgan_digits").parse_args()
     model, config, minutes = study.train(args)
-    generator = model.sampling_generator()
-    originals, labels = study.held_out(config.data)
-    small = downsample(originals, generator.scale).numpy()
-    results = {
-        "settings": {**vars(args), "steps": config.train.steps, "train_minutes": minutes,
-                     "held_out": len(labels)},
-        "bicubic": scores(restoration.bicubic_upsample(small, generator.scale), originals,
-                          labels),
-        "srgan": scores(in_batches(generator, small, 64), originals, labels),
-        "original": {"accuracy": restoration.digit_accuracy(originals, labels)},
-    }
+    results = measure(model.sampling_generator(), config.data)
+    results["settings"] = {**vars(args), "steps": config.train.steps, "train_minutes": minutes,
+                           "held_out": results["held_out"]}
     study.write(results, args.out)
-    print(f"{config.train.steps} steps in {minutes:.1f} min; {len(labels)} held-out images")
+    print(f"{config.train.steps} steps in {minutes:.1f} min; {results['held_out']} held-out images")
     print("| 8x8 -> 32x32 | PSNR (dB) | SSIM | classifier accuracy |\n|---|---|---|---|")
     for method in ("bicubic", "srgan"):
         r = results[method]
