@@ -45,7 +45,8 @@ def real_reference(split="train"):
     """{attribute: (top-third mean - bottom-third mean, mean within-digit std)} of the
     captioned images of ``split`` (the captions' words mark the thirds)."""
     data = config_lib.DataConfig(name="digits_captions", resolution=32, split=split)
-    images, tokens = next(iter(load_dataset(data, 1797, repeat=False)[0]))
+    count = load_dataset(data, 1, repeat=False)[1].num_examples
+    images, tokens = next(iter(load_dataset(data, count, repeat=False)[0]))
     images, captions = images.numpy(), [text.detokenize(row) for row in tokens.numpy()]
     digits = np.array([text.DIGIT_WORDS.index(c.split()[-1]) for c in captions])
     reference = {}
