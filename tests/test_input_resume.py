@@ -72,6 +72,18 @@ def test_resume_in_second_data_epoch_continues_the_data_without_reading_it_again
     _assert_same(uninterrupted, checkpointing.arrays(_final(run_dir)))
 
 
+def test_checkpoint_of_an_earlier_version_with_an_iterator_state_still_resumes(
+        tmp_path, image_folder, uninterrupted):
+    run_dir = str(tmp_path / "run")
+    training.train(_config(image_folder, 7), run_dir, verbose=0)
+    with h5py.File(_final(run_dir), "a") as f:  # as the previous release wrote them
+        f[f"{checkpointing.INPUT_GROUP}/input.index"] = np.frombuffer(b"state", np.uint8)
+        f.attrs["ganzoo_sha256"] = checkpointing._digest(f)
+    checkpointing.verify(_final(run_dir))
+    _train_quietly(_config(image_folder, 10), run_dir)
+    _assert_same(uninterrupted, checkpointing.arrays(_final(run_dir)))
+
+
 def test_resume_on_two_replicas_is_exact_too(tmp_path, image_folder):
     """TF's distributed iterators cannot be checkpointed; batches by step need not be."""
     config = lambda steps: _config(image_folder, steps, **{"train.strategy": "mirrored"})
