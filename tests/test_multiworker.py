@@ -29,9 +29,14 @@ def _ids(batch):
 
 
 def _open(points):
+    """The batches training reads, under the global seed training sets (tf.data's seeded
+    shuffle depends on it too, and earlier tests in this process set others)."""
+    import keras
+
     from ganzoo.config import DataConfig
     from ganzoo.data import arrays, open_batches
 
+    keras.utils.set_random_seed(0)
     source = arrays.Source(arrays.UserData(points, name="ids"))
     with arrays.registered(source):
         return open_batches(DataConfig(name=source.name), GLOBAL_BATCH, seed=0)[0]
