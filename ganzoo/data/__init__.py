@@ -110,30 +110,30 @@ def open_batches(config, global_batch_size, seed=0, repeat=True):
             f"{global_batch_size}; lower data.batch_size."
         )
     fits = info.num_examples and info.num_examples * np.prod(info.shape) * 4 <= CACHE_LIMIT_BYTES
-    crop = paired.random_jitter(config.resolution, paired=True) if jitter else None
-    if config.cache or fits or decode:
-        if decode and (config.cache or fits):
-            dataset, decode = folder.decode_all(dataset, decode), None
+    crop = paired.random_jitter(config.resolution, paired=True, seed=seed) if jitter else None
+    held = config.cache or fits  # decoded once, into memory or data.cache
+    if held and decode:
+        dataset, decode = folder.decode_all(dataset, decode), None
+    if held or decode:  # read by index: from the store, or each file when its batch is read
         store, count = (cache.on_disk(dataset, config.cache, config) if config.cache
                         else cache.in_memory(dataset))
         return batches.IndexedBatches(count, global_batch_size, seed, config.shuffle_buffer,
-                                      repeat, **_readers(store, decode, crop, seed)), info
+                                      repeat, **_readers(store, decode, crop)), info
     # streamed: the shuffle buffer holds decoded examples
     dataset = dataset.shuffle(config.shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     if crop:
-        dataset = dataset.enumerate().map(lambda position, example: crop(
-            example, tf.stack([tf.cast(seed, tf.int64), position])),
-            num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = dataset.enumerate().map(lambda position, example: crop(example, position),
+                                          num_parallel_calls=tf.data.AUTOTUNE)
     if repeat:
         dataset = dataset.repeat()
     return batches.StreamedBatches(dataset.batch(global_batch_size, drop_remainder=True),
                                    global_batch_size), info
 
 
-def _readers(store, decode, crop, seed):
+def _readers(store, decode, crop):
     """The ``read_rows`` or ``read_row`` of an ``IndexedBatches`` over ``store``: one gather
     per batch, or per example where each one is decoded (``decode``) or cropped (``crop``,
-    seeded by its position)."""
+    at its position)."""
     if not (decode or crop):
         return {"read_rows": lambda rows: cache.gather(store, rows[:, 0])}
 
@@ -142,7 +142,7 @@ def _readers(store, decode, crop, seed):
         if decode:
             example = decode(example)
         if crop:
-            example = crop(example, tf.stack([tf.cast(seed, tf.int64), row[1]]))
+            example = crop(example, row[1])
         return example
 
     return {"read_row": read_row}

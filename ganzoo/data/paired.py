@@ -71,35 +71,48 @@ def _crop_flip(image, size, seed):
     return tf.image.stateless_random_flip_left_right(image, flip_seed)
 
 
-def random_jitter(crop_size, paired):
-    """A function (element {"a", "b"}, seed) -> element: random ``crop_size`` crops and
+def random_jitter(crop_size, paired, seed):
+    """A function (element {"a", "b"}, position) -> element: random ``crop_size`` crops and
     horizontal flips, one draw for both images when ``paired``, one per image otherwise.
-    The draws are stateless, a function of ``seed`` (int64 [2]) alone."""
+    The draws are stateless, a function of (``seed``, ``position``: the example's place in
+    the run, int64) alone."""
 
-    def jitter(element, seed):
+    def jitter(element, position):
+        seed_pair = tf.stack([tf.cast(seed, tf.int64), tf.cast(position, tf.int64)])
         a, b = element["a"], element["b"]
         if not paired:
-            seed_a, seed_b = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+            seed_a, seed_b = tf.unstack(tf.random.experimental.stateless_split(seed_pair, 2))
             return {"a": _crop_flip(a, crop_size, seed_a), "b": _crop_flip(b, crop_size, seed_b)}
-        both = _crop_flip(tf.concat([a, b], axis=-1), crop_size, seed)
+        both = _crop_flip(tf.concat([a, b], axis=-1), crop_size, seed_pair)
         channels = a.shape[-1]
         return {"a": both[..., :channels], "b": both[..., channels:]}
 
     return jitter
 
 
-def zip_domains(name, a, b, count_a, count_b, shape_a, shape_b):
-    """(dataset of {"a", "b"}, DatasetInfo): the smaller domain cycled up to the larger's
-    count, so every image is seen each epoch (a plain zip when the counts are equal)."""
-    channels = max(shape_a[-1], shape_b[-1])
-    a = a.map(lambda x: match_channels(x, channels))
-    b = b.map(lambda x: match_channels(x, channels))
+def _zipped(name, a, b, count_a, count_b, shape_a, shape_b):
+    """(dataset of {"a", "b"} of ``a`` and ``b``'s elements as they are, DatasetInfo with
+    the larger channel count): the smaller domain cycled up to the larger's count, so every
+    image is seen each epoch (a plain zip when the counts are equal or unknown)."""
     count = None
     if count_a and count_b:
         count = max(count_a, count_b)
         a, b = a.repeat().take(count), b.repeat().take(count)
-    dataset = tf.data.Dataset.zip({"a": a, "b": b})
-    return dataset, DatasetInfo(name, (*shape_a[:-1], channels), 0, count)
+    channels = max(shape_a[-1], shape_b[-1])
+    return (tf.data.Dataset.zip({"a": a, "b": b}),
+            DatasetInfo(name, (*shape_a[:-1], channels), 0, count))
+
+
+def _matched(element, channels):
+    """A {"a", "b"} element with both images at ``channels`` channels."""
+    return {domain: match_channels(image, channels) for domain, image in element.items()}
+
+
+def zip_domains(name, a, b, count_a, count_b, shape_a, shape_b):
+    """(dataset of {"a", "b"}, DatasetInfo) of two one-domain image datasets (``_zipped``),
+    a grayscale domain converted to RGB when the other one is RGB."""
+    dataset, info = _zipped(name, a, b, count_a, count_b, shape_a, shape_b)
+    return dataset.map(lambda element: _matched(element, info.shape[-1])), info
 
 
 def _digits(config):
@@ -153,16 +166,14 @@ def _folder_domains(config, spec):
                            f"{FOLDERS_PREFIX}A_DIR,B_DIR.")
     (files_a, info_a, decode_a), (files_b, info_b, decode_b) = (
         _domain_references(config, path) for path in paths)
-    channels = max(info_a.shape[-1], info_b.shape[-1])
-    count = max(info_a.num_examples, info_b.num_examples)  # the smaller domain cycled
+    files, info = _zipped(config.name, files_a, files_b, info_a.num_examples,
+                          info_b.num_examples, info_a.shape, info_b.shape)
 
     def decode(element):
-        return {"a": match_channels(decode_a(element["a"]), channels),
-                "b": match_channels(decode_b(element["b"]), channels)}
+        return _matched({"a": decode_a(element["a"]), "b": decode_b(element["b"])},
+                        info.shape[-1])
 
-    files = tf.data.Dataset.zip({"a": files_a.repeat().take(count),
-                                 "b": files_b.repeat().take(count)})
-    return files, DatasetInfo(config.name, (*info_a.shape[:-1], channels), 0, count), decode
+    return files, info, decode
 
 
 def _zip_built(name, built):
