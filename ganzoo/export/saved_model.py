@@ -10,7 +10,7 @@ from tensorflow_serving.apis import prediction_log_pb2
 
 from ganzoo import text
 from ganzoo.export import signatures
-from ganzoo.export.client import predict_request
+from ganzoo.export.client import generate_inputs, predict_request, text_inputs
 
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 
@@ -20,16 +20,16 @@ def warmup_inputs(generator):
     specs = signatures.input_specs(generator, batch_size=1)
     serving = {name: np.zeros([1 if dim is None else dim for dim in spec.shape],
                               spec.dtype.as_numpy_dtype) for name, spec in specs.items()}
-    truncation = {"truncation_psi": np.float32(1.0)} if "truncation_psi" in specs else {}
-    serving.update(truncation)
+    psi = 1.0 if "truncation_psi" in specs else None
+    if psi is not None:
+        serving["truncation_psi"] = np.float32(psi)
     if signatures.takes_images(generator):
         return {"serving_default": serving}
     conditions = {name: serving[name] for name in signatures.condition_names(generator)}
     warmup = {"serving_default": serving,
-              "generate": {"seed": np.int64(0), "batch_size": np.int32(1), **truncation,
-                           **conditions}}
+              "generate": {**generate_inputs(1, 0, psi), **conditions}}
     if signatures.takes_text(generator):
-        warmup["generate_text"] = {"text": np.array([b""], object), "seed": np.int64(0)}
+        warmup["generate_text"] = text_inputs("", 1, 0)
     return warmup
 
 
