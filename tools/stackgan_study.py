@@ -45,9 +45,9 @@ def real_reference(split="train"):
     """{attribute: (top-third mean - bottom-third mean, mean within-digit std)} of the
     captioned images of ``split`` (the captions' words mark the thirds)."""
     data = config_lib.DataConfig(name="digits_captions", resolution=32, split=split)
-    count = load_dataset(data, 1, repeat=False)[1].num_examples
-    images, tokens = next(iter(load_dataset(data, count, repeat=False)[0]))
-    images, captions = images.numpy(), [text.detokenize(row) for row in tokens.numpy()]
+    batches = load_dataset(data, 1, repeat=False)[0].as_numpy_iterator()  # the split read once
+    images, tokens = (np.concatenate(part) for part in zip(*batches))
+    captions = [text.detokenize(row) for row in tokens]
     digits = np.array([text.DIGIT_WORDS.index(c.split()[-1]) for c in captions])
     reference = {}
     for name, values in digit_attributes.measure(images).items():
